@@ -1,0 +1,50 @@
+# mxn: multi-record transactions for Aerospike.
+# `make demo` runs the main job on the embedded server; `make test` runs every test.
+
+GO ?= go
+BIN := $(CURDIR)/bin
+GOTEST_FLAGS ?= -race -count=1 -timeout 40m
+
+.PHONY: all
+all: build
+
+.PHONY: help
+help: ## Show the targets.
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build every command into bin/.
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+.PHONY: fmt
+fmt: ## gofmt the tree.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## go vet, and fail on unformatted files.
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: unit
+unit: ## Go tests with the race detector.
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: asconform
+asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared/asconform).
+	./hack/asconform.sh
+
+.PHONY: test
+test: vet unit asconform ## Everything CI runs.
+
+.PHONY: bench
+bench: ## Benchmarks (set AEROSPIKE_HOSTS to also target a real server).
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./pkg/...
+
+.PHONY: fuzz
+fuzz: ## Fuzz the aerolite frame decoder for a minute.
+	$(GO) test -run '^$$' -fuzz FuzzFrame -fuzztime 60s ./pkg/aerolite/
+
+.PHONY: demo
+demo: build ## Run the main job on the embedded server.
+	$(BIN)/mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50

@@ -1,0 +1,144 @@
+package aerolite
+
+import (
+	"encoding/binary"
+)
+
+// Batch entry type flags (_BATCH_MSG_*).
+const (
+	batchMsgRead   = 0x0
+	batchMsgRepeat = 0x1
+	batchMsgInfo   = 0x2
+	batchMsgGen    = 0x4
+	batchMsgTTL    = 0x8
+)
+
+// handleBatch answers a batch command: one response message per key, in
+// request order, then a final message marked LAST.
+func (s *Server) handleBatch(m *message) []byte {
+	w := &respWriter{buf: make([]byte, 8, 1024)}
+	data, ok := m.field(fieldBatchIndex)
+	if !ok {
+		data, ok = m.field(fieldBatchWithSet)
+	}
+	if !ok {
+		w.header(info3Last, rcParameterError, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf)
+	}
+	filter, _ := m.field(fieldFilterExp)
+	reqs, indexes, err := parseBatch(data, filter)
+	if err != nil {
+		w.header(info3Last, rcParameterError, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf)
+	}
+	for i, req := range reqs {
+		var res result
+		if req.badValue {
+			res.rc = rcParameterError
+		} else {
+			res = s.execute(req)
+		}
+		writeResult(w, &res, indexes[i], 0)
+	}
+	w.header(info3Last, rcOK, 0, 0, 0, 0, 0)
+	return finishFrame(w.buf)
+}
+
+// parseBatch decodes the entries of a BATCH_INDEX field.
+func parseBatch(b []byte, filter []byte) ([]*recordRequest, []uint32, error) {
+	if len(b) < 5 {
+		return nil, nil, errMalformed
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	b = b[5:] // count, flags
+	if n > len(b)/25 {
+		return nil, nil, errMalformed
+	}
+	reqs := make([]*recordRequest, 0, n)
+	indexes := make([]uint32, 0, n)
+	var prev *recordRequest
+	for i := 0; i < n; i++ {
+		if len(b) < 25 {
+			return nil, nil, errMalformed
+		}
+		index := binary.BigEndian.Uint32(b)
+		var digest [20]byte
+		copy(digest[:], b[4:24])
+		t := b[24]
+		b = b[25:]
+		req := &recordRequest{isBatch: true, filter: filter}
+		if t == batchMsgRepeat {
+			if prev == nil {
+				return nil, nil, errMalformed
+			}
+			cp := *prev
+			cp.userKey, cp.hasKey = nil, false
+			req = &cp
+		} else {
+			if t&batchMsgInfo != 0 {
+				if len(b) < 3 {
+					return nil, nil, errMalformed
+				}
+				req.info1, req.info2, req.info3 = b[0], b[1], b[2]
+				b = b[3:]
+			} else if t == batchMsgRead {
+				if len(b) < 1 {
+					return nil, nil, errMalformed
+				}
+				req.info1 = b[0] | info1Read
+				b = b[1:]
+			}
+			if t&batchMsgGen != 0 {
+				if len(b) < 2 {
+					return nil, nil, errMalformed
+				}
+				req.gen = uint32(binary.BigEndian.Uint16(b))
+				b = b[2:]
+			}
+			if t&batchMsgTTL != 0 {
+				if len(b) < 4 {
+					return nil, nil, errMalformed
+				}
+				req.ttl = binary.BigEndian.Uint32(b)
+				b = b[4:]
+			}
+			if len(b) < 4 {
+				return nil, nil, errMalformed
+			}
+			nFields := int(binary.BigEndian.Uint16(b))
+			nOps := int(binary.BigEndian.Uint16(b[2:]))
+			var fields []field
+			var err error
+			if fields, b, err = parseFields(b[4:], nFields); err != nil {
+				return nil, nil, err
+			}
+			if req.ops, b, err = parseOps(b, nOps); err != nil {
+				return nil, nil, err
+			}
+			for _, f := range fields {
+				switch f.typ {
+				case fieldNamespace:
+					req.ns = string(f.data)
+				case fieldSet:
+					req.set = string(f.data)
+				case fieldKey:
+					k, err := decodeKey(f.data)
+					if err != nil {
+						req.badValue = true
+					}
+					req.userKey, req.hasKey = k, true
+				case fieldFilterExp:
+					req.filter = f.data
+				}
+			}
+			if req.info1&info1Read != 0 && len(req.ops) == 0 && req.info1&info1NoBinData == 0 {
+				req.info1 |= info1GetAll
+			}
+		}
+		req.digest = digest
+		reqs = append(reqs, req)
+		indexes = append(indexes, index)
+		prev = req
+	}
+	return reqs, indexes, nil
+}

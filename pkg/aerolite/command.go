@@ -1,0 +1,306 @@
+package aerolite
+
+import (
+	"time"
+)
+
+// recordRequest is a single-record command, from a plain message or one
+// entry of a batch.
+type recordRequest struct {
+	ns       string
+	set      string
+	digest   [20]byte
+	userKey  any // sent with SendKey, or nil
+	hasKey   bool
+	info1    byte
+	info2    byte
+	info3    byte
+	gen      uint32
+	ttl      uint32
+	filter   []byte // FILTER_EXP field, if any
+	ops      []op
+	isBatch  bool
+	badValue bool // a field could not be decoded
+}
+
+// result is the outcome of one single-record command.
+type result struct {
+	rc   ResultCode
+	gen  uint32
+	void uint32
+	bins []Bin // response entries, in order
+}
+
+func (s *Server) dispatch(m *message) []byte {
+	if m.info1&info1Batch != 0 {
+		return s.handleBatch(m)
+	}
+	if _, ok := m.field(fieldDigest); !ok {
+		return s.handleQuery(m)
+	}
+	req, rc := requestFromMessage(m)
+	w := &respWriter{buf: make([]byte, 8, 256)}
+	var res result
+	if rc != rcOK {
+		res.rc = rc
+	} else {
+		res = s.execute(req)
+	}
+	writeResult(w, &res, 0, info3Last)
+	return finishFrame(w.buf)
+}
+
+// requestFromMessage extracts a single-record request from a message.
+func requestFromMessage(m *message) (*recordRequest, ResultCode) {
+	req := &recordRequest{info1: m.info1, info2: m.info2, info3: m.info3, gen: m.generation, ttl: m.ttl, ops: m.ops}
+	for _, f := range m.fields {
+		switch f.typ {
+		case fieldNamespace:
+			req.ns = string(f.data)
+		case fieldSet:
+			req.set = string(f.data)
+		case fieldDigest:
+			if len(f.data) != 20 {
+				return nil, rcParameterError
+			}
+			copy(req.digest[:], f.data)
+		case fieldKey:
+			k, err := decodeKey(f.data)
+			if err != nil {
+				return nil, rcParameterError
+			}
+			req.userKey, req.hasKey = k, true
+		case fieldFilterExp:
+			req.filter = f.data
+		}
+	}
+	return req, rcOK
+}
+
+// decodeKey decodes a KEY field: a particle type byte and the value.
+func decodeKey(b []byte) (any, error) {
+	if len(b) < 1 {
+		return nil, errMalformed
+	}
+	return decodeParticle(b[0], b[1:])
+}
+
+// writeResult appends a response message for res.
+func writeResult(w *respWriter, res *result, index uint32, info3 byte) {
+	if res.rc != rcOK {
+		w.header(info3, res.rc, 0, 0, index, 0, 0)
+		return
+	}
+	w.header(info3, rcOK, res.gen, res.void, index, 0, len(res.bins))
+	for _, b := range res.bins {
+		w.bin(b.Name, b.Value)
+	}
+}
+
+// execute runs one single-record command atomically.
+func (s *Server) execute(req *recordRequest) result {
+	ns := s.ns[req.ns]
+	if ns == nil {
+		return result{rc: rcInvalidNamespace}
+	}
+	for i := range req.ops {
+		if len(req.ops[i].name) > maxBinName {
+			return result{rc: rcBinNameTooLong}
+		}
+	}
+	var filter *Expression
+	if len(req.filter) > 0 {
+		e, rc := parseExpression(req.filter)
+		if rc != rcOK {
+			return result{rc: rc}
+		}
+		filter = e
+	}
+	if req.info2&info2Write == 0 {
+		return s.read(ns, req, filter)
+	}
+	if len(req.set) > 63 {
+		return result{rc: rcParameterError} // reads of such a set simply find nothing
+	}
+	if req.info2&info2DurableDelete != 0 {
+		return result{rc: rcEnterpriseOnly} // durable deletes need Enterprise
+	}
+	p := ns.partition(req.digest)
+	if !p.enqueue(req.digest, s.opts.PendingLimit) {
+		return result{rc: rcKeyBusy}
+	}
+	defer p.dequeue(req.digest, s.opts.PendingLimit)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := s.now()
+	old := p.recs[req.digest]
+	if old != nil && old.expired(now) {
+		ns.removeExpired(p, req.digest, old)
+		old = nil
+	}
+	if old != nil && filter != nil {
+		ok, rc := evalFilter(filter, expContext{Rec: old, Now: now})
+		if rc != rcOK {
+			return result{rc: rc}
+		}
+		if !ok {
+			return result{rc: rcFilteredOut}
+		}
+	}
+	rec, res := s.applyWrite(ns, req, old, now)
+	if res.rc != rcOK {
+		return res
+	}
+	ns.publish(p, req.digest, old, rec)
+	return res
+}
+
+// read runs a command without writes.
+func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) result {
+	now := s.now()
+	rec := ns.get(req.digest, now)
+	if rec == nil {
+		return result{rc: rcKeyNotFound}
+	}
+	if filter != nil {
+		ok, rc := evalFilter(filter, expContext{Rec: rec, Now: now})
+		if rc != rcOK {
+			return result{rc: rc}
+		}
+		if !ok {
+			return result{rc: rcFilteredOut}
+		}
+	}
+	res := result{gen: rec.Generation, void: rec.VoidTime}
+	if req.info1&info1NoBinData != 0 {
+		return res
+	}
+	if req.info1&info1GetAll != 0 && len(req.ops) == 0 {
+		res.bins = rec.Bins
+		return res
+	}
+	if len(req.ops) == 0 {
+		return result{rc: rcParameterError}
+	}
+	st := &opState{rec: rec, bins: rec.Bins, getAll: req.info1&info1GetAll != 0,
+		respondAll: req.info2&info2RespondAllOps != 0, now: now}
+	for i := range req.ops {
+		if rc := st.apply(&req.ops[i], false); rc != rcOK {
+			return result{rc: rc}
+		}
+	}
+	res.bins = st.out
+	return res
+}
+
+// applyWrite computes the record that a write command leaves (nil: none)
+// and the response. It does not publish anything.
+func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
+	// Existence and generation checks come first, as in the server.
+	if req.info2&info2CreateOnly != 0 && old != nil {
+		return nil, result{rc: rcKeyExists}
+	}
+	if req.info3&(info3UpdateOnly|info3ReplaceOnly) != 0 && old == nil {
+		return nil, result{rc: rcKeyNotFound}
+	}
+	var oldGen uint32
+	if old != nil {
+		oldGen = old.Generation
+	}
+	if req.info2&info2Generation != 0 && req.gen != oldGen {
+		return nil, result{rc: rcGenerationError}
+	}
+	if req.info2&info2GenerationGT != 0 && old != nil && req.gen <= oldGen {
+		return nil, result{rc: rcGenerationError}
+	}
+	if req.info2&info2Delete != 0 {
+		if old == nil {
+			return nil, result{rc: rcKeyNotFound}
+		}
+		return nil, result{}
+	}
+	if len(req.ops) == 0 {
+		return nil, result{rc: rcParameterError}
+	}
+	st := &opState{rec: old, getAll: req.info1&info1GetAll != 0,
+		respondAll: req.info2&info2RespondAllOps != 0, now: now, write: true}
+	if old != nil && req.info3&(info3CreateOrReplace|info3ReplaceOnly) == 0 {
+		st.bins = old.Bins
+	}
+	for i := range req.ops {
+		if rc := st.apply(&req.ops[i], old == nil); rc != rcOK {
+			return nil, result{rc: rc}
+		}
+	}
+	if len(st.bins) == 0 {
+		// A write that leaves no bins deletes the record.
+		if old == nil && !st.deleted {
+			return nil, result{rc: rcKeyNotFound}
+		}
+		if st.touched && !st.deleted {
+			return nil, result{rc: rcKeyNotFound}
+		}
+		return nil, result{bins: st.out}
+	}
+	rec := &Record{
+		Set:        req.set,
+		Digest:     req.digest,
+		Bins:       st.bins,
+		Generation: nextGeneration(oldGen),
+		LastUpdate: now.UnixNano(),
+	}
+	if old != nil {
+		rec.Key = old.Key
+	}
+	if req.hasKey {
+		rec.Key = req.userKey
+	}
+	rec.VoidTime = s.voidTime(ns, req.ttl, old, now)
+	if recordSize(rec) > s.opts.MaxRecordSize {
+		return nil, result{rc: rcRecordTooBig}
+	}
+	return rec, result{gen: rec.Generation, void: rec.VoidTime, bins: st.out}
+}
+
+// nextGeneration increments a 16-bit generation, skipping 0 as the server does.
+func nextGeneration(g uint32) uint32 {
+	g = (g + 1) & 0xffff
+	if g == 0 {
+		g = 1
+	}
+	return g
+}
+
+// TTL special values sent by clients.
+const (
+	ttlServerDefault = 0
+	ttlNeverExpire   = 0xffffffff // -1
+	ttlDontUpdate    = 0xfffffffe // -2
+)
+
+func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time) uint32 {
+	secs := uint32(now.Unix() - citrusleafEpoch)
+	switch ttl {
+	case ttlNeverExpire:
+		return 0
+	case ttlDontUpdate:
+		if old != nil {
+			return old.VoidTime
+		}
+		ttl = ns.defaultTTL
+	case ttlServerDefault:
+		ttl = ns.defaultTTL
+	}
+	if ttl == 0 {
+		return 0
+	}
+	return secs + ttl
+}
+
+func recordSize(r *Record) int {
+	n := 64
+	for _, b := range r.Bins {
+		n += len(b.Name) + particleSize(b.Value) + 4
+	}
+	return n
+}

@@ -1,0 +1,283 @@
+package aerolite
+
+import (
+	"time"
+)
+
+// opState applies the operations of one command to a working copy of a
+// record's bins. Bins slices are copied on write, never modified in place,
+// because the stored record may be read concurrently.
+type opState struct {
+	rec        *Record // the record as stored before the command; nil if none
+	bins       []Bin
+	out        []Bin
+	getAll     bool // INFO1_GET_ALL: read ops return all bins, once
+	sentAll    bool
+	respondAll bool // INFO2_RESPOND_ALL_OPS: one entry per op
+	write      bool
+	deleted    bool
+	touched    bool
+	now        time.Time
+}
+
+// Expression op flags (ExpReadFlag*/ExpWriteFlag*).
+const (
+	expWriteCreateOnly   = 1
+	expWriteUpdateOnly   = 2
+	expWriteAllowDelete  = 4
+	expWritePolicyNoFail = 8
+	expEvalNoFail        = 16
+)
+
+func (st *opState) get(name string) (any, bool) {
+	for i := range st.bins {
+		if st.bins[i].Name == name {
+			return st.bins[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+func (st *opState) set(name string, v any) {
+	bins := make([]Bin, 0, len(st.bins)+1)
+	found := false
+	for _, b := range st.bins {
+		if b.Name == name {
+			found = true
+			if v == nil {
+				continue
+			}
+			b.Value = v
+		}
+		bins = append(bins, b)
+	}
+	if !found && v != nil {
+		bins = append(bins, Bin{Name: name, Value: v})
+	}
+	st.bins = bins
+}
+
+// emit records an op's result; a write without a result answers only when
+// the client asked for a result per op.
+func (st *opState) emit(name string, v any, has bool) {
+	if has || st.respondAll {
+		st.out = append(st.out, Bin{Name: name, Value: v})
+	}
+}
+
+// view is the record as the command has changed it so far (for expressions).
+func (st *opState) view() *Record {
+	if st.rec == nil && len(st.bins) == 0 {
+		return nil
+	}
+	r := &Record{Bins: st.bins}
+	if st.rec != nil {
+		r.Set, r.Key, r.Digest = st.rec.Set, st.rec.Key, st.rec.Digest
+		r.Generation, r.VoidTime, r.LastUpdate = st.rec.Generation, st.rec.VoidTime, st.rec.LastUpdate
+	}
+	return r
+}
+
+// apply runs one operation.
+func (st *opState) apply(o *op, missing bool) ResultCode {
+	switch o.typ {
+	case opRead:
+		return st.read(o)
+	case opWrite:
+		v, err := decodeParticle(o.particle, o.value)
+		if err != nil {
+			return rcParameterError
+		}
+		st.set(o.name, v)
+		st.emit(o.name, nil, false)
+	case opAdd:
+		return st.add(o)
+	case opAppend, opPrepend:
+		return st.concat(o)
+	case opTouch:
+		if missing {
+			return rcKeyNotFound
+		}
+		st.touched = true
+		st.emit(o.name, nil, false)
+	case opDelete:
+		if missing {
+			return rcKeyNotFound
+		}
+		st.bins = nil
+		st.deleted = true
+		st.emit(o.name, nil, false)
+	case opCDTRead, opCDTModify:
+		if st.getAll {
+			return rcParameterError // the server refuses read-all with CDT ops
+		}
+		modify := o.typ == opCDTModify
+		if modify && !st.write {
+			return rcParameterError
+		}
+		cur, exists := st.get(o.name)
+		res, has, nv, changed, rc := applyCDTOp(modify, o.value, cur, exists)
+		if rc != rcOK {
+			return rc
+		}
+		if changed {
+			st.set(o.name, nv)
+		}
+		st.emit(o.name, res, has)
+	case opExpRead:
+		return st.expRead(o)
+	case opExpModify:
+		if !st.write {
+			return rcParameterError
+		}
+		return st.expWrite(o)
+	default:
+		return rcParameterError
+	}
+	return rcOK
+}
+
+func (st *opState) read(o *op) ResultCode {
+	if st.getAll {
+		if !st.sentAll {
+			st.sentAll = true
+			st.out = append(st.out, st.bins...)
+		}
+		return rcOK
+	}
+	if o.name == "" {
+		return rcOK // GetHeaderOp: metadata only
+	}
+	if v, ok := st.get(o.name); ok {
+		st.out = append(st.out, Bin{Name: o.name, Value: v})
+	} else if st.respondAll {
+		st.out = append(st.out, Bin{Name: o.name})
+	}
+	return rcOK
+}
+
+func (st *opState) add(o *op) ResultCode {
+	v, err := decodeParticle(o.particle, o.value)
+	if err != nil {
+		return rcParameterError
+	}
+	cur, ok := st.get(o.name)
+	switch x := v.(type) {
+	case int64:
+		if !ok {
+			st.set(o.name, x)
+		} else if c, isInt := cur.(int64); isInt {
+			st.set(o.name, c+x) // wraps on overflow, as the server does
+		} else {
+			return rcBinTypeError
+		}
+	case float64:
+		if !ok {
+			st.set(o.name, x)
+		} else if c, isFloat := cur.(float64); isFloat {
+			st.set(o.name, c+x)
+		} else {
+			return rcBinTypeError
+		}
+	default:
+		return rcBinTypeError
+	}
+	st.emit(o.name, nil, false)
+	return rcOK
+}
+
+func (st *opState) concat(o *op) ResultCode {
+	v, err := decodeParticle(o.particle, o.value)
+	if err != nil {
+		return rcParameterError
+	}
+	cur, ok := st.get(o.name)
+	prepend := o.typ == opPrepend
+	switch x := v.(type) {
+	case string:
+		if !ok {
+			st.set(o.name, x)
+		} else if c, isStr := cur.(string); isStr {
+			if prepend {
+				st.set(o.name, x+c)
+			} else {
+				st.set(o.name, c+x)
+			}
+		} else {
+			return rcBinTypeError
+		}
+	case []byte:
+		if !ok {
+			st.set(o.name, x)
+		} else if c, isBlob := cur.([]byte); isBlob {
+			var nb []byte
+			if prepend {
+				nb = append(append([]byte{}, x...), c...)
+			} else {
+				nb = append(append([]byte{}, c...), x...)
+			}
+			st.set(o.name, nb)
+		} else {
+			return rcBinTypeError
+		}
+	default:
+		return rcBinTypeError
+	}
+	st.emit(o.name, nil, false)
+	return rcOK
+}
+
+func (st *opState) expRead(o *op) ResultCode {
+	e, flags, rc := parseExpOp(o.value)
+	if rc != rcOK {
+		return rc
+	}
+	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	if rc != rcOK {
+		return rc
+	}
+	if !ok {
+		if flags&expEvalNoFail == 0 {
+			return rcOpNotApplicable
+		}
+		v = nil
+	}
+	st.out = append(st.out, Bin{Name: o.name, Value: v})
+	return rcOK
+}
+
+func (st *opState) expWrite(o *op) ResultCode {
+	e, flags, rc := parseExpOp(o.value)
+	if rc != rcOK {
+		return rc
+	}
+	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	if rc != rcOK {
+		return rc
+	}
+	if !ok {
+		if flags&expEvalNoFail == 0 {
+			return rcOpNotApplicable
+		}
+		st.emit(o.name, nil, false)
+		return rcOK
+	}
+	_, exists := st.get(o.name)
+	switch {
+	case flags&expWriteCreateOnly != 0 && exists, flags&expWriteUpdateOnly != 0 && !exists:
+		if flags&expWritePolicyNoFail == 0 {
+			if exists {
+				return rcBinExists
+			}
+			return rcBinNotFound
+		}
+	case v == nil && flags&expWriteAllowDelete == 0:
+		if flags&expWritePolicyNoFail == 0 {
+			return rcOpNotApplicable
+		}
+	default:
+		st.set(o.name, v)
+	}
+	st.emit(o.name, nil, false)
+	return rcOK
+}

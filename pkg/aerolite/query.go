@@ -1,0 +1,307 @@
+package aerolite
+
+import (
+	"encoding/binary"
+	"sort"
+)
+
+// query is a decoded scan or secondary-index query.
+type query struct {
+	ns         string
+	set        string
+	hasSet     bool
+	bins       []string
+	noBinData  bool
+	maxRecords int64
+	filter     *Expression
+	// index filter
+	hasIndex bool
+	bin      string
+	lo, hi   any
+	// partitions: full ones, and partial ones resumed after a digest
+	full    []int
+	partial [][20]byte
+}
+
+const queryFrameSize = 128 << 10
+
+// handleQuery answers a scan or query with a stream of record messages in
+// frames of about queryFrameSize, then a message marked LAST.
+func (s *Server) handleQuery(m *message) []byte {
+	q, rc := parseQuery(m)
+	w := &respWriter{buf: make([]byte, 8, 4096)}
+	if rc != rcOK {
+		w.header(info3Last, rc, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf)
+	}
+	ns := s.ns[q.ns]
+	if ns == nil {
+		w.header(info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf)
+	}
+	var ix *sindex
+	if q.hasIndex {
+		_, numeric := q.lo.(int64)
+		ix = ns.sindex.find(q.set, q.bin, numeric)
+		if ix == nil {
+			w.header(info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
+			return finishFrame(w.buf)
+		}
+	}
+	now := s.now()
+	var frames []byte
+	sent := int64(0)
+	emit := func(r *Record) bool {
+		if q.maxRecords > 0 && sent >= q.maxRecords {
+			return false
+		}
+		if q.filter != nil {
+			ok, rc := evalFilter(q.filter, expContext{Rec: r, Now: now})
+			if rc != rcOK || !ok {
+				return true
+			}
+		}
+		writeQueryRecord(w, q, r)
+		sent++
+		if len(w.buf) > queryFrameSize {
+			frames = append(frames, finishFrame(w.buf)...)
+			w.buf = make([]byte, 8, 4096)
+		}
+		return true
+	}
+	keep := func(r *Record) bool { return !q.hasSet || r.Set == q.set }
+	var byPartition map[int][]*Record
+	if ix != nil {
+		byPartition = indexMatches(ns, ix, q, now)
+	}
+	visit := func(pid int, after *[20]byte) bool {
+		var recs []*Record
+		if ix != nil {
+			for _, r := range byPartition[pid] {
+				if after == nil || compareDigest(r.Digest, *after) > 0 {
+					recs = append(recs, r)
+				}
+			}
+		} else {
+			recs = ns.scanPartition(pid, after, now, keep)
+		}
+		for _, r := range recs {
+			if !emit(r) {
+				return false
+			}
+		}
+		return true
+	}
+	func() {
+		for _, pid := range q.full {
+			if !visit(pid, nil) {
+				return
+			}
+		}
+		for _, d := range q.partial {
+			d := d
+			if !visit(partitionID(d), &d) {
+				return
+			}
+		}
+	}()
+	w.header(info3Last, rcOK, 0, 0, 0, 0, 0)
+	return append(frames, finishFrame(w.buf)...)
+}
+
+// indexMatches returns the live records the index selects, by partition,
+// each partition's records in digest order.
+func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int64 }) map[int][]*Record {
+	out := map[int][]*Record{}
+	for _, d := range ix.lookup(q.lo, q.hi) {
+		p := ns.partition(d)
+		p.mu.RLock()
+		r := p.recs[d]
+		p.mu.RUnlock()
+		if r == nil || r.Set != ix.Set {
+			continue
+		}
+		if r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix() {
+			continue
+		}
+		// Re-check the value: the index and the record are updated under
+		// different locks.
+		v, ok := r.Bin(ix.Bin)
+		if !ok || typeRank(v) != typeRank(q.lo) || Compare(v, q.lo) < 0 || Compare(v, q.hi) > 0 {
+			continue
+		}
+		pid := partitionID(d)
+		out[pid] = append(out[pid], r)
+	}
+	for _, recs := range out {
+		sort.Slice(recs, func(i, j int) bool { return compareDigest(recs[i].Digest, recs[j].Digest) < 0 })
+	}
+	return out
+}
+
+func writeQueryRecord(w *respWriter, q *query, r *Record) {
+	nFields := 2
+	var keyField []byte
+	if r.Key != nil {
+		pt, data := encodeParticle(r.Key)
+		keyField = append([]byte{pt}, data...)
+		nFields++
+	}
+	var bins []Bin
+	if !q.noBinData {
+		if len(q.bins) == 0 {
+			bins = r.Bins
+		} else {
+			for _, name := range q.bins {
+				if v, ok := r.Bin(name); ok {
+					bins = append(bins, Bin{Name: name, Value: v})
+				}
+			}
+		}
+	}
+	w.header(0, rcOK, r.Generation, r.VoidTime, 0, nFields, len(bins))
+	w.field(fieldDigest, r.Digest[:])
+	w.field(fieldSet, []byte(r.Set))
+	if keyField != nil {
+		w.field(fieldKey, keyField)
+	}
+	for _, b := range bins {
+		w.bin(b.Name, b.Value)
+	}
+}
+
+func parseQuery(m *message) (*query, ResultCode) {
+	q := &query{noBinData: m.info1&info1NoBinData != 0}
+	for _, f := range m.fields {
+		switch f.typ {
+		case fieldNamespace:
+			q.ns = string(f.data)
+		case fieldSet:
+			q.set, q.hasSet = string(f.data), true
+		case fieldPIDArray:
+			if len(f.data)%2 != 0 {
+				return nil, rcParameterError
+			}
+			for i := 0; i < len(f.data); i += 2 {
+				pid := int(binary.LittleEndian.Uint16(f.data[i:]))
+				if pid >= nPartitions {
+					return nil, rcParameterError
+				}
+				q.full = append(q.full, pid)
+			}
+		case fieldDigestArray:
+			if len(f.data)%20 != 0 {
+				return nil, rcParameterError
+			}
+			for i := 0; i < len(f.data); i += 20 {
+				var d [20]byte
+				copy(d[:], f.data[i:])
+				q.partial = append(q.partial, d)
+			}
+		case fieldMaxRecords:
+			if len(f.data) != 8 {
+				return nil, rcParameterError
+			}
+			q.maxRecords = int64(binary.BigEndian.Uint64(f.data))
+		case fieldFilterExp:
+			e, rc := parseExpression(f.data)
+			if rc != rcOK {
+				return nil, rc
+			}
+			q.filter = e
+		case fieldIndexRange:
+			if rc := q.parseRange(f.data); rc != rcOK {
+				return nil, rc
+			}
+		case fieldIndexType:
+			if len(f.data) != 1 || f.data[0] != 0 {
+				return nil, rcParameterError // only the default collection type
+			}
+		case fieldIndexContext:
+			return nil, rcParameterError
+		case fieldQueryBinList:
+			q.bins = append(q.bins, parseBinList(f.data)...)
+		case fieldUDFPackage:
+			return nil, rcUnsupportedFeature
+		}
+	}
+	for _, o := range m.ops {
+		if o.typ == opRead {
+			q.bins = append(q.bins, o.name)
+		} else {
+			return nil, rcParameterError // background operations are not supported
+		}
+	}
+	if len(q.full) == 0 && len(q.partial) == 0 {
+		for i := 0; i < nPartitions; i++ {
+			q.full = append(q.full, i)
+		}
+	}
+	return q, rcOK
+}
+
+// parseRange decodes an INDEX_RANGE field with one filter.
+func (q *query) parseRange(b []byte) ResultCode {
+	if len(b) < 2 || b[0] != 1 {
+		return rcParameterError
+	}
+	b = b[1:]
+	n := int(b[0])
+	if len(b) < 1+n+1+4 {
+		return rcParameterError
+	}
+	q.bin = string(b[1 : 1+n])
+	pt := b[1+n]
+	b = b[2+n:]
+	lo, b, ok := lengthPrefixed(b)
+	if !ok {
+		return rcParameterError
+	}
+	hi, _, ok := lengthPrefixed(b)
+	if !ok {
+		return rcParameterError
+	}
+	var err error
+	if q.lo, err = decodeParticle(pt, lo); err != nil {
+		return rcParameterError
+	}
+	if q.hi, err = decodeParticle(pt, hi); err != nil {
+		return rcParameterError
+	}
+	switch q.lo.(type) {
+	case int64, string:
+	default:
+		return rcParameterError
+	}
+	q.hasIndex = true
+	return rcOK
+}
+
+func lengthPrefixed(b []byte) ([]byte, []byte, bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if n < 0 || n > len(b)-4 {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
+}
+
+func parseBinList(b []byte) []string {
+	if len(b) < 1 {
+		return nil
+	}
+	n := int(b[0])
+	b = b[1:]
+	var out []string
+	for i := 0; i < n && len(b) > 0; i++ {
+		l := int(b[0])
+		if 1+l > len(b) {
+			break
+		}
+		out = append(out, string(b[1:1+l]))
+		b = b[1+l:]
+	}
+	return out
+}

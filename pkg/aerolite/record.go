@@ -1,0 +1,75 @@
+package aerolite
+
+import "time"
+
+// Particle types on the wire (as_particle_type).
+const (
+	ptNull    = 0
+	ptInteger = 1
+	ptFloat   = 2
+	ptString  = 3
+	ptBlob    = 4
+	ptBool    = 17
+	ptHLL     = 18
+	ptMap     = 19
+	ptList    = 20
+	ptGeoJSON = 23
+)
+
+// citrusleafEpoch is Aerospike's epoch (2010-01-01T00:00:00Z), in Unix seconds.
+const citrusleafEpoch = 1262304000
+
+// Bin is one named value of a record.
+type Bin struct {
+	Name  string
+	Value any
+}
+
+// Record is a stored record. Records are immutable once published: a command
+// builds a new Record and swaps it in under the partition lock, so readers
+// may keep using the one they got.
+type Record struct {
+	Set        string
+	Key        any      // user key stored with SendKey, nil otherwise
+	Digest     [20]byte // RIPEMD-160 digest computed by the client
+	Bins       []Bin    // in write order
+	Generation uint32
+	VoidTime   uint32 // expiry in seconds since citrusleafEpoch; 0 = never
+	LastUpdate int64  // nanoseconds since the Unix epoch
+}
+
+// Bin returns the value of the named bin.
+func (r *Record) Bin(name string) (any, bool) {
+	for i := range r.Bins {
+		if r.Bins[i].Name == name {
+			return r.Bins[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// BinMap returns the record's bins as a Go map (for tests and inspection).
+func (r *Record) BinMap() map[string]any {
+	m := make(map[string]any, len(r.Bins))
+	for _, b := range r.Bins {
+		m[b.Name] = b.Value
+	}
+	return m
+}
+
+// expired reports whether the record's void time has passed at now.
+func (r *Record) expired(now time.Time) bool {
+	return r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix()
+}
+
+// ttl returns the remaining time to live in seconds (-1 for never).
+func (r *Record) ttl(now time.Time) int64 {
+	if r.VoidTime == 0 {
+		return -1
+	}
+	left := int64(r.VoidTime) + citrusleafEpoch - now.Unix()
+	if left < 0 {
+		return 0
+	}
+	return left
+}

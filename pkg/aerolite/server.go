@@ -1,0 +1,349 @@
+// Package aerolite is a single-node server that speaks the Aerospike wire
+// protocol well enough for aerospike-client-go v7 to use it unchanged: an
+// embedded store for demos and tests, and a fault injector for chaos tests.
+//
+//	srv, err := aerolite.Run()          // 127.0.0.1, random free port
+//	defer srv.Close()
+//	client, _ := as.NewClient(srv.Host(), srv.Port())
+package aerolite
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Listen is the TCP address; default "127.0.0.1:0" (a free port).
+	Listen string
+	// Namespaces to serve; default ["test"].
+	Namespaces []string
+	// ClusterName answered to "cluster-name"; default "aerolite".
+	ClusterName string
+	// NodeName answered to "node"; default derived from the address.
+	NodeName string
+	// DefaultTTL in seconds for records written with TTL 0; default 0 (never).
+	DefaultTTL uint32
+	// MaxFrameSize bounds an incoming frame; larger frames close the
+	// connection. Default 128 MiB (the server's proto limit).
+	MaxFrameSize int
+	// MaxRecordSize bounds a stored record (RECORD_TOO_BIG); default 1 MiB.
+	MaxRecordSize int
+	// PendingLimit is the number of writes that may queue on one record
+	// before further ones fail with KEY_BUSY (transaction-pending-limit);
+	// default 20, negative disables.
+	PendingLimit int
+	// ReapInterval is how often expired records are removed; default 1s.
+	ReapInterval time.Duration
+	// Logger receives one line per connection error; default discards.
+	Logger *log.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Server is a running aerolite server.
+type Server struct {
+	opts   Options
+	ln     net.Listener
+	ns     map[string]*namespace
+	faults *Faults
+	now    func() time.Time
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed atomic.Bool
+	wg     sync.WaitGroup
+	stop   chan struct{}
+
+	partitionGen atomic.Int64
+	stats        Stats
+}
+
+// Stats counts what the server did (for tests and the CLI).
+type Stats struct {
+	Connections atomic.Int64
+	Commands    atomic.Int64
+	ConnErrors  atomic.Int64
+}
+
+// Run starts a server on a free port of 127.0.0.1 with default options.
+func Run() (*Server, error) { return NewServer(Options{}) }
+
+// NewServer starts a server with the given options.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
+	if len(opts.Namespaces) == 0 {
+		opts.Namespaces = []string{"test"}
+	}
+	if opts.ClusterName == "" {
+		opts.ClusterName = "aerolite"
+	}
+	if opts.MaxFrameSize <= 0 {
+		opts.MaxFrameSize = defaultMaxFrameSize
+	}
+	if opts.MaxRecordSize <= 0 {
+		opts.MaxRecordSize = 1 << 20
+	}
+	if opts.PendingLimit == 0 {
+		opts.PendingLimit = 20
+	}
+	if opts.ReapInterval <= 0 {
+		opts.ReapInterval = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.New(io.Discard, "", 0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	for _, n := range opts.Namespaces {
+		if n == "" || len(n) > 31 {
+			return nil, fmt.Errorf("aerolite: invalid namespace name %q", n)
+		}
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("aerolite: listen %s: %w", opts.Listen, err)
+	}
+	if opts.NodeName == "" {
+		opts.NodeName = fmt.Sprintf("A1%X", ln.Addr().(*net.TCPAddr).Port)
+	}
+	s := &Server{
+		opts:   opts,
+		ln:     ln,
+		ns:     map[string]*namespace{},
+		faults: newFaults(),
+		now:    opts.Now,
+		conns:  map[net.Conn]struct{}{},
+		stop:   make(chan struct{}),
+	}
+	s.partitionGen.Store(1)
+	for _, n := range opts.Namespaces {
+		s.ns[n] = newNamespace(n, opts.DefaultTTL)
+	}
+	s.wg.Add(2)
+	go s.acceptLoop()
+	go s.reapLoop()
+	return s, nil
+}
+
+// Addr returns the listening address as host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Host returns the listening host.
+func (s *Server) Host() string { return s.ln.Addr().(*net.TCPAddr).IP.String() }
+
+// Port returns the listening port.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// Faults returns the server's fault injector.
+func (s *Server) Faults() *Faults { return s.faults }
+
+// Stats returns the server's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Close stops the server: the listener and every connection are closed and
+// Close waits for their goroutines.
+func (s *Server) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(s.stop)
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.closed.Load() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			s.opts.Logger.Printf("aerolite: accept: %v", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s.mu.Lock()
+		if s.closed.Load() {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.stats.Connections.Add(1)
+		s.wg.Add(1)
+		go s.serveConn(c)
+	}
+}
+
+func (s *Server) reapLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.ReapInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			now := s.now()
+			for _, ns := range s.ns {
+				ns.reap(now)
+			}
+		}
+	}
+}
+
+// errDropConn makes the connection loop close the connection silently
+// (fault injection).
+var errDropConn = errors.New("connection dropped by fault injection")
+
+func (s *Server) serveConn(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.Close()
+	}()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	r := bufio.NewReaderSize(c, 16<<10)
+	var hdr [8]byte
+	var body []byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if err != io.EOF && !s.closed.Load() && !errors.Is(err, net.ErrClosed) {
+				s.connError(c, fmt.Errorf("read header: %w", err))
+			}
+			return
+		}
+		size := int(binary.BigEndian.Uint64(hdr[:]) & 0xffffffffffff)
+		if hdr[0] != protoVersion {
+			s.connError(c, fmt.Errorf("bad proto version %d", hdr[0]))
+			return
+		}
+		if size > s.opts.MaxFrameSize {
+			s.connError(c, fmt.Errorf("frame of %d bytes exceeds limit %d", size, s.opts.MaxFrameSize))
+			return
+		}
+		if cap(body) < size {
+			body = make([]byte, size)
+		}
+		body = body[:size]
+		if _, err := io.ReadFull(r, body); err != nil {
+			s.connError(c, fmt.Errorf("read body: %w", err))
+			return
+		}
+		s.stats.Commands.Add(1)
+		resp, err := s.handleFrame(hdr[1], body)
+		if err != nil {
+			if !errors.Is(err, errDropConn) {
+				s.connError(c, err)
+			}
+			return
+		}
+		if resp == nil {
+			continue
+		}
+		if _, err := c.Write(resp); err != nil {
+			if !s.closed.Load() {
+				s.connError(c, fmt.Errorf("write: %w", err))
+			}
+			return
+		}
+	}
+}
+
+func (s *Server) connError(c net.Conn, err error) {
+	s.stats.ConnErrors.Add(1)
+	s.opts.Logger.Printf("aerolite: connection %s: %v", c.RemoteAddr(), err)
+}
+
+// handleFrame answers one frame; an error closes the connection.
+func (s *Server) handleFrame(typ byte, body []byte) (resp []byte, err error) {
+	defer func() {
+		// A bug must cost one connection, never the server or stored data:
+		// commands build new records and publish them only when complete.
+		if p := recover(); p != nil {
+			resp, err = nil, fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	switch typ {
+	case protoInfo:
+		return s.handleInfo(body), nil
+	case protoMsg:
+		return s.handleMsg(body)
+	case protoMsgCompressed:
+		// Compression is an Enterprise feature: Community Edition answers
+		// ENTERPRISE_ONLY, and so does aerolite (after checking the frame).
+		if _, err := decompressFrame(body, s.opts.MaxFrameSize); err != nil {
+			return nil, err
+		}
+		w := &respWriter{buf: make([]byte, 8, 64)}
+		w.header(info3Last, rcEnterpriseOnly, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf), nil
+	}
+	return nil, fmt.Errorf("unknown proto type %d", typ)
+}
+
+// handleMsg runs one AS_MSG command with fault injection around it.
+func (s *Server) handleMsg(body []byte) ([]byte, error) {
+	m, err := parseMessage(body)
+	if err != nil {
+		return nil, err
+	}
+	f := s.faults.decide(m)
+	if f.dropBefore {
+		return nil, errDropConn
+	}
+	if f.failCode != 0 {
+		w := &respWriter{buf: make([]byte, 8, 64)}
+		w.header(info3Last, f.failCode, 0, 0, 0, 0, 0)
+		return finishFrame(w.buf), nil
+	}
+	resp := s.dispatch(m)
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	if f.dropAfter {
+		return nil, errDropConn
+	}
+	return resp, nil
+}
+
+// finishFrame fills in the proto header of a response built after 8 bytes
+// of room. Responses are never compressed: like Community Edition, aerolite
+// ignores the client's request for compressed responses.
+func finishFrame(buf []byte) []byte {
+	h := frameHeader(protoMsg, len(buf)-8)
+	copy(buf, h[:])
+	return buf
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
