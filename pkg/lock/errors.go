@@ -1,0 +1,54 @@
+package lock
+
+import (
+	"errors"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
+)
+
+// Errors returned by the locker; check them with errors.Is.
+var (
+	// ErrNoRecord: the record to lock does not exist.
+	ErrNoRecord = errors.New("record not found")
+	// ErrHeld: another transaction kept the lock through every attempt.
+	ErrHeld = errors.New("lock held by another transaction")
+	// ErrWaitTooLong: the lock will not expire within the caller's budget.
+	ErrWaitTooLong = errors.New("wait for lock would exceed budget")
+	// ErrLockLost: the record changed since the lock was taken (stolen or
+	// broken): the generation-checked release did not apply.
+	ErrLockLost = errors.New("lock lost")
+	// ErrNotExpired: break without force on a lock that has not expired.
+	ErrNotExpired = errors.New("lock has not expired")
+	// ErrNotLocked: break or clear found no lock.
+	ErrNotLocked = errors.New("record is not locked")
+)
+
+// HasCode reports whether err carries one of the Aerospike result codes.
+func HasCode(err error, codes ...types.ResultCode) bool {
+	var ae as.Error
+	if errors.As(err, &ae) {
+		return ae.Matches(codes...)
+	}
+	return false
+}
+
+// IsBusy reports a KEY_BUSY refusal: nothing was applied, retrying is safe.
+func IsBusy(err error) bool { return HasCode(err, types.KEY_BUSY) }
+
+// IsInDoubt reports an error after which a write may or may not have been
+// applied (timeouts, dropped connections): resolve it by reading state,
+// never by blindly writing again.
+func IsInDoubt(err error) bool {
+	var ae as.Error
+	if errors.As(err, &ae) {
+		return ae.IsInDoubt()
+	}
+	return false
+}
+
+// IsTransient reports errors after which a read may simply be retried.
+func IsTransient(err error) bool {
+	return IsBusy(err) || HasCode(err, types.TIMEOUT, types.NETWORK_ERROR, types.NO_RESPONSE,
+		types.SERVER_NOT_AVAILABLE, types.MAX_RETRIES_EXCEEDED, types.INVALID_NODE_ERROR, types.NO_AVAILABLE_CONNECTIONS_TO_NODE) || IsInDoubt(err)
+}
