@@ -172,6 +172,12 @@ func parseFields(b []byte, n int) ([]field, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: short field", errMalformed)
 		}
 		size := int(binary.BigEndian.Uint32(b))
+		if size > len(b)-4 && i == n-1 && (b[4] == fieldBatchIndex || b[4] == fieldBatchWithSet) {
+			// The client sizes the batch field as everything after the
+			// header, counting a filter field written before it too; the
+			// server tolerates the overrun, so clamp it.
+			size = len(b) - 4
+		}
 		if size < 1 || size > len(b)-4 {
 			return nil, nil, fmt.Errorf("%w: field size %d", errMalformed, size)
 		}

@@ -201,8 +201,6 @@ func (l *Locker) lockOps(ukey, txnid string, o *acquireOpts, overwrite, appendEn
 	// append's result (the new size) says how many entries are pending.
 	if appendEntry {
 		ops = append(ops, as.ListAppendOp(BinPending, Entry(ukey, txnid)))
-	} else {
-		ops = append(ops, as.ListSizeOp(BinPending))
 	}
 	return append(ops, o.ops...), deadline
 }
@@ -345,15 +343,7 @@ func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid st
 // changed since the lock was taken (it was stolen or broken) and nothing was
 // applied.
 func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (map[string]any, error) {
-	all := []*as.Operation{as.PutOp(as.NewBin(BinLock, nil)), as.PutOp(as.NewBin(BinDeadline, nil))}
-	if lk.pending {
-		if lk.PendingCount == 1 {
-			all = append(all, as.PutOp(as.NewBin(BinPending, nil)))
-		} else {
-			all = append(all, as.ListRemoveByValueOp(BinPending, lk.Entry(), as.ListReturnTypeNone))
-		}
-	}
-	all = append(all, ops...)
+	all := ReleaseOps(lk, ops...)
 	wp := *l.cfg.WritePolicy
 	wp.GenerationPolicy = as.EXPECT_GEN_EQUAL
 	wp.Generation = lk.Generation
@@ -385,6 +375,31 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 		}
 	}
 	return nil, fmt.Errorf("release lock on %s for %s: record stayed busy", lk.UKey, lk.TxnID)
+}
+
+// ReleaseOps returns the operations that release lk (to be sent with a
+// generation check against lk.Generation), followed by ops. Callers that
+// release several locks in one batch use it with ResolveRelease and
+// Released.
+func ReleaseOps(lk *Lock, ops ...*as.Operation) []*as.Operation {
+	all := []*as.Operation{as.PutOp(as.NewBin(BinLock, nil)), as.PutOp(as.NewBin(BinDeadline, nil))}
+	if lk.pending {
+		if lk.PendingCount == 1 {
+			all = append(all, as.PutOp(as.NewBin(BinPending, nil)))
+		} else {
+			all = append(all, as.ListRemoveByValueOp(BinPending, lk.Entry(), as.ListReturnTypeNone))
+		}
+	}
+	return append(all, ops...)
+}
+
+// Released records a release done outside Release (e.g. in a batch).
+func (l *Locker) Released(lk *Lock) { l.released(lk) }
+
+// ResolveRelease settles a release (made outside Release) whose outcome is
+// in doubt: true if it applied, false if not; ErrLockLost if the lock is gone.
+func (l *Locker) ResolveRelease(ctx context.Context, lk *Lock) (bool, error) {
+	return l.resolveRelease(ctx, lk)
 }
 
 func (l *Locker) released(lk *Lock) {
