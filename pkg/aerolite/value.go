@@ -190,6 +190,11 @@ func Compare(a, b any) int {
 		y := b.(*List)
 		n := min(len(x.Items), len(y.Items))
 		for i := 0; i < n; i++ {
+			// The server stops at a wildcard at any depth: equal, whatever
+			// follows and whatever the lengths.
+			if isWildcard(x.Items[i]) || isWildcard(y.Items[i]) {
+				return 0
+			}
 			if c := Compare(x.Items[i], y.Items[i]); c != 0 {
 				return c
 			}
@@ -211,6 +216,11 @@ func Compare(a, b any) int {
 		return 0
 	}
 	return 0
+}
+
+func isWildcard(v any) bool {
+	_, ok := v.(Wildcard)
+	return ok
 }
 
 func compareStrings(a, b string) int {
