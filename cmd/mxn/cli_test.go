@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{nil, {"--help"}, {"help", "put"}, {"op", "--help"}} {
+		r := runEnv(t, nil, args...)
+		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("mxn %v: exit %d, stderr %q, stdout %.80q", args, r.code, r.stderr, r.stdout)
+		}
+	}
+}
+
+// Usage errors exit 2 before connecting: the port is closed, so any attempt
+// to connect would show as exit 1.
+func TestUsageErrorsExitTwoWithoutConnecting(t *testing.T) {
+	t.Parallel()
+	port := strconv.Itoa(closedPort(t))
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"get", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"get", "extra"}, `unknown command "extra"`},
+		{[]string{"--port", "notanumber", "get"}, "invalid argument"},
+		{[]string{"get"}, "--ukey is required"},
+		{[]string{"--fpct", "1001", "get", "-u", "a"}, "--fpct 1001 out of range"},
+		{[]string{"--fpct", "-1", "get", "-u", "a"}, "--fpct -1 out of range"},
+		{[]string{"--log-level", "loud", "get", "-u", "a"}, `--log-level "loud"`},
+		{[]string{"--count", "-3", "mputs"}, "--count -3 must not be negative"},
+		{[]string{"mputs", "--concurrency", "0"}, "--concurrency 0 out of range"},
+		{[]string{"-s", "*", "get", "-u", "a"}, "only lists sets"},
+		{[]string{"put", "-u", "a"}, `required flag(s) "rec" not set`},
+		{[]string{"put", "-u", "a", "--rec", "{bad"}, "--rec:"},
+		{[]string{"put", "-u", "a", "--rec", "[1]"}, "want a JSON object"},
+		{[]string{"put", "-u", "a", "--rec", "{}"}, "no bins"},
+		{[]string{"put", "-u", "a", "--rec", `{"a":1} x`}, "after the JSON value"},
+		{[]string{"put", "-u", "a", "--rec", `{"a":1e999}`}, `bin "a"`},
+		{[]string{"put", "-u", "a", "--rec", `{"a":1}`, "--gen", "-1"}, "invalid argument"},
+		{[]string{"op", "-u", "a", "--ops", `[{"op":"mul","bin":"b","value":1}]`}, "unknown op"},
+		{[]string{"op", "-u", "a", "--ops", `[{"op":"add","bin":"b","value":"x"}]`}, "must be a number"},
+		{[]string{"op", "-u", "a", "--ops", `[{"op":"add","bin":"b"}]`}, `missing "value"`},
+		{[]string{"op", "-u", "a", "--ops", `[{"op":"append","value":"x"}]`}, `missing "bin"`},
+		{[]string{"op", "-u", "a", "--ops", `[{"op":"touch","bin":"b"}]`}, "takes no bin"},
+		{[]string{"op", "-u", "a", "--ops", `[]`}, "no operations"},
+		{[]string{"op", "-u", "a", "--ops", `{"op":"get"}`}, "want a JSON list"},
+		{[]string{"info"}, "requires at least 1 arg"},
+	}
+	for _, tc := range cases {
+		args := append([]string{"--port", port}, tc.args...)
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			wantFail(t, runEnv(t, nil, args...), exitUsage, tc.msg)
+		})
+	}
+}
+
+func TestUnreachableServerIsOneLine(t *testing.T) {
+	t.Parallel()
+	port := closedPort(t)
+	r := runEnv(t, nil, "--port", strconv.Itoa(port), "get", "-u", "usr0")
+	wantFail(t, r, exitError, fmt.Sprintf("cannot reach Aerospike at 127.0.0.1:%d: ", port))
+	if !strings.Contains(r.stderr, "connection refused") {
+		t.Errorf("stderr %q: want the reason", r.stderr)
+	}
+}
+
+func TestHostsFromEnvironment(t *testing.T) {
+	t.Parallel()
+	addr := fmt.Sprintf("%s:%d", testServer.Host(), testServer.Port())
+	closed := strconv.Itoa(closedPort(t))
+
+	// AEROSPIKE_HOSTS beats AS_HOST/AS_PORT ...
+	env := map[string]string{"AEROSPIKE_HOSTS": "  " + addr + " ,", "AS_PORT": closed}
+	if r := runEnv(t, env, "-s", "envhosts", "mputs", "--count", "1"); r.code != 0 {
+		t.Fatalf("AEROSPIKE_HOSTS: exit %d, %q", r.code, r.stderr)
+	}
+	// ... but not explicit flags.
+	r := runEnv(t, env, "--port", closed, "-s", "envhosts", "get", "-u", "usr0")
+	wantFail(t, r, exitError, "cannot reach Aerospike at 127.0.0.1:"+closed)
+
+	// AS_HOST/AS_PORT replace the defaults.
+	env = map[string]string{"AS_HOST": testServer.Host(), "AS_PORT": strconv.Itoa(testServer.Port())}
+	if r := runEnv(t, env, "-s", "envhosts", "get", "-u", "usr0"); r.code != 0 {
+		t.Fatalf("AS_HOST/AS_PORT: exit %d, %q", r.code, r.stderr)
+	}
+	wantFail(t, runEnv(t, map[string]string{"AS_PORT": "x"}, "get", "-u", "a"), exitUsage, `AS_PORT="x"`)
+	wantFail(t, runEnv(t, map[string]string{"AEROSPIKE_HOSTS": ","}, "get", "-u", "a"), exitUsage, "lists no hosts")
+}
+
+func TestParseHostList(t *testing.T) {
+	t.Parallel()
+	hosts, err := parseHostList("a:1, b ,[::1]:4000", 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hostList(hosts); got != "a:1,b:3000,[::1]:4000" {
+		t.Errorf("got %s", got)
+	}
+	for _, bad := range []string{"a:x", "::1", ":3000", "a:0", "a:70000", ""} {
+		if _, err := parseHostList(bad, 3000); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestEmbeddedServerIsQuietUnlessInfo(t *testing.T) {
+	t.Parallel()
+	r := runEnv(t, nil, "--embedded", "mputs", "--count", "3")
+	if r.code != 0 || r.stderr != "" || r.stdout != "" {
+		t.Fatalf("embedded mputs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = runEnv(t, nil, "--embedded", "--log-level", "inf", "-n", "other", "info", "namespaces")
+	if r.code != 0 || r.stdout != "other\n" || !strings.Contains(r.stderr, "embedded aerolite listening on 127.0.0.1:") {
+		t.Fatalf("embedded info: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

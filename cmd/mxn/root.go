@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: scripts (and tst) tell "the run failed" from "mxn was called
+// wrongly" by these.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // bad flags, arguments or environment; nothing was done
+)
+
+// commandFactories build mxn's subcommands. Each command file registers its
+// constructor from init, so adding a command touches only its own file:
+//
+//	func init() { registerCommand(newTxnCmd) }
+//
+// Constructors run once per invocation, so every run (and every in-process
+// test) starts with fresh flag values. Order does not matter: help lists
+// commands alphabetically.
+var commandFactories []func() *cobra.Command
+
+// registerCommand adds a subcommand constructor; call it from init only.
+func registerCommand(newCmd func() *cobra.Command) {
+	commandFactories = append(commandFactories, newCmd)
+}
+
+// run executes one mxn invocation and returns its exit code. It is main
+// without the process: tests call it with their own args, writers and
+// environment.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cfg := newGlobalConfig(stdout, stderr, getenv)
+	root := newRootCmd(cfg)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(withConfig(ctx, cfg))
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "mxn: %s\n", oneLine(err))
+	// Anything that failed before a command body started (flag parsing,
+	// argument counts, unknown commands) is a usage error too.
+	if isUsageError(err) || !cfg.started {
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return exitUsage
+	}
+	return exitError
+}
+
+// newRootCmd builds the `mxn` command tree with its flags bound to cfg.
+func newRootCmd(cfg *globalConfig) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mxn",
+		Short: "Multi-record transactions for Aerospike",
+		Long: `mxn moves amounts between Aerospike records with per-record locks and a
+transaction log, and provides the record tools to set up and inspect them.
+
+Connection: --host/--port (or $AS_HOST/$AS_PORT), or $AEROSPIKE_HOSTS as a
+comma-separated host:port list when --host/--port are not given, or
+--embedded for an in-process server that lives as long as the command.`,
+		// main prints the error once, in its own format.
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetOut(cfg.Stdout)
+	root.SetErr(cfg.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cfg.bindFlags(root.PersistentFlags())
+
+	for _, newCmd := range commandFactories {
+		root.AddCommand(newCmd())
+	}
+	for _, sub := range root.Commands() {
+		prepareCommand(sub, cfg)
+	}
+	return root
+}
+
+// prepareCommand applies the conventions every subcommand shares: stray
+// positional arguments are rejected unless the command declares Args, and
+// the moment a command body starts is recorded so that later errors count
+// as runtime failures (exit 1) rather than usage errors (exit 2).
+func prepareCommand(c *cobra.Command, cfg *globalConfig) {
+	if c.Args == nil && !c.HasSubCommands() {
+		c.Args = cobra.NoArgs
+	}
+	if body := c.RunE; body != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			cfg.started = true
+			return body(cmd, args)
+		}
+	}
+	if body := c.Run; body != nil {
+		c.Run = func(cmd *cobra.Command, args []string) {
+			cfg.started = true
+			body(cmd, args)
+		}
+	}
+	for _, sub := range c.Commands() {
+		prepareCommand(sub, cfg)
+	}
+}
+
+// configKey keys the invocation's *globalConfig in the command context.
+type configKey struct{}
+
+func withConfig(ctx context.Context, cfg *globalConfig) context.Context {
+	return context.WithValue(ctx, configKey{}, cfg)
+}
+
+// configOf returns the invocation's global settings, validated and with the
+// environment applied. Commands that need a client use withClient instead.
+func configOf(cmd *cobra.Command) (*globalConfig, error) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, ok := ctx.Value(configKey{}).(*globalConfig)
+	if !ok {
+		return nil, fmt.Errorf("%s: no configuration (command not run through mxn's root)", cmd.Name())
+	}
+	if err := cfg.resolve(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
