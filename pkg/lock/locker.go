@@ -242,7 +242,7 @@ func (l *Locker) takeOver(key *as.Key, ukey, txnid string, o *acquireOpts, gen u
 	}
 	pending := stringList(rec.Bins[BinPending])
 	lk := &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: deadline,
-		Record: callerBins(rec.Bins), PendingCount: len(pending), Reentered: true,
+		Record: callerBins(rec.Bins, false), PendingCount: len(pending), Reentered: true,
 		pending: containsString(pending, Entry(ukey, txnid))}
 	return lk, nil
 }
@@ -250,7 +250,7 @@ func (l *Locker) takeOver(key *as.Key, ukey, txnid string, o *acquireOpts, gen u
 func (l *Locker) newLock(key *as.Key, ukey, txnid string, rec *as.Record, deadline time.Time, appended bool) *Lock {
 	n, _ := toInt64(rec.Bins[BinPending])
 	return &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: deadline,
-		Record: callerBins(rec.Bins), PendingCount: int(n), pending: appended}
+		Record: callerBins(rec.Bins, appended), PendingCount: int(n), pending: appended}
 }
 
 // readHeld reads the lock currently on the record.
@@ -325,7 +325,7 @@ func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid st
 			// The replies to the caller's extra operations were lost; give
 			// it the whole record instead (read while we hold the lock).
 			if r, err := l.client.Get(&l.cfg.WritePolicy.BasePolicy, key); err == nil {
-				lk.Record = callerBins(r.Bins)
+				lk.Record = callerBins(r.Bins, false)
 			}
 		}
 		return lk, nil
@@ -352,7 +352,7 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 		switch {
 		case err == nil:
 			l.released(lk)
-			return callerBins(rec.Bins), nil
+			return callerBins(rec.Bins, false), nil
 		case HasCode(err, types.GENERATION_ERROR):
 			return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, ErrLockLost)
 		case HasCode(err, types.KEY_NOT_FOUND_ERROR):

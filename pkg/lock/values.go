@@ -3,13 +3,15 @@ package lock
 import as "github.com/aerospike/aerospike-client-go/v7"
 
 // callerBins keeps the results of the caller's own operations: every bin
-// but the lock's.
-func callerBins(bins as.BinMap) map[string]any {
+// but those the lock operations wrote (ptxns only when an entry was
+// appended; otherwise a read of it is the caller's).
+func callerBins(bins as.BinMap, appended bool) map[string]any {
 	out := make(map[string]any, len(bins))
 	for k, v := range bins {
-		if k != BinLock && k != BinDeadline && k != BinPending {
-			out[k] = v
+		if k == BinLock || k == BinDeadline || (appended && k == BinPending) {
+			continue
 		}
+		out[k] = v
 	}
 	return out
 }

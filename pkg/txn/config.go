@@ -1,0 +1,75 @@
+package txn
+
+import (
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+)
+
+// Config configures a Manager. Zero fields take the defaults noted.
+type Config struct {
+	Namespace string // default "test"
+	Set       string // account set; logs go to Set+"log". Default "mxn".
+	// Lock configures the record locks (its Namespace, Set and Clock are
+	// taken from this Config).
+	Lock lock.Config
+	// Clock is shared with the locks; default the wall clock.
+	Clock lock.Clock
+	// Retries bounds the attempts of one protocol step that failed without
+	// effect (KEY_BUSY, errors before sending) or must be re-read after an
+	// in-doubt error; default 20.
+	Retries int
+	// Timeout is the per-command client timeout; default 2s.
+	Timeout time.Duration
+	// Seed seeds backoff jitter.
+	Seed int64
+}
+
+func (c Config) withDefaults() Config {
+	if c.Namespace == "" {
+		c.Namespace = "test"
+	}
+	if c.Set == "" {
+		c.Set = "mxn"
+	}
+	if c.Clock == nil {
+		c.Clock = lock.SystemClock{}
+	}
+	if c.Retries <= 0 {
+		c.Retries = 20
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	c.Lock.Namespace, c.Lock.Set, c.Lock.Clock = c.Namespace, c.Set, c.Clock
+	if c.Lock.Seed == 0 {
+		c.Lock.Seed = c.Seed
+	}
+	return c
+}
+
+func (c Config) writePolicy() *as.WritePolicy {
+	wp := as.NewWritePolicy(0, 0)
+	wp.TotalTimeout = c.Timeout
+	wp.SocketTimeout = c.Timeout
+	wp.MaxRetries = 0 // a write is retried by the protocol, after reading state
+	return wp
+}
+
+func (c Config) readPolicy() *as.BasePolicy {
+	p := as.NewPolicy()
+	p.TotalTimeout = c.Timeout
+	p.SocketTimeout = c.Timeout
+	p.MaxRetries = 2
+	return p
+}
+
+func (c Config) batchPolicy() *as.BatchPolicy {
+	bp := as.NewBatchPolicy()
+	bp.TotalTimeout = c.Timeout
+	bp.SocketTimeout = c.Timeout
+	bp.MaxRetries = 0
+	return bp
+}

@@ -1,0 +1,103 @@
+package txn_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mxnlabs/mxn/pkg/txn"
+)
+
+// TestCrashPoints enumerates every client call of a transaction and stops
+// the transaction just before it is sent, and just after it is applied
+// (the process dies; nothing else happens). Cleanup must then leave every
+// account balanced, the total conserved, no lock and no pending entry, and
+// the transaction all-or-nothing. Running cleanup a second time changes
+// nothing.
+func TestCrashPoints(t *testing.T) {
+	shapes := []struct {
+		name      string
+		amts      map[string]int64
+		wantCalls int64 // the round trips of an uncontended run
+	}{
+		{"single", map[string]int64{"usr0": 40}, 3},
+		{"2-leg", map[string]int64{"usr0": -40, "usr1": 40}, 5},
+		{"3-leg", map[string]int64{"usr0": -40, "usr1": 15, "usr2": 25}, 6},
+	}
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			f := newFixture(t)
+			ukeys := ukeysOf(len(sh.amts))
+			// A clean run counts the calls and checks the round-trip budget.
+			f.fund(t, ukeys)
+			counter := &crashClient{ClientIfc: f.env.Client}
+			if _, err := f.manager(counter, 1).Run(context.Background(), txn.NewTxnID(), legsOf(sh.amts)...); err != nil {
+				t.Fatal(err)
+			}
+			n := counter.calls.Load()
+			if n != sh.wantCalls {
+				t.Fatalf("clean run made %d calls, want %d", n, sh.wantCalls)
+			}
+			for k := int64(1); k <= n; k++ {
+				for _, after := range []bool{false, true} {
+					name := fmt.Sprintf("crash %s call %d", map[bool]string{false: "before", true: "after"}[after], k)
+					t.Run(name, func(t *testing.T) {
+						f.crashCase(t, ukeys, sh.amts, k, after)
+					})
+				}
+			}
+		})
+	}
+}
+
+func (f *fixture) fund(t *testing.T, ukeys []string) {
+	t.Helper()
+	f.accounts(t, 0, ukeys...)
+	m := f.manager(f.env.Client, 7)
+	for _, u := range ukeys {
+		if _, err := m.Run(context.Background(), txn.NewTxnID(), txn.Leg{UKey: u, Amt: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64, k int64, after bool) {
+	ctx := context.Background()
+	before := map[string]int64{}
+	for _, u := range ukeys {
+		before[u] = f.balance(t, u)
+	}
+	crash := &crashClient{ClientIfc: f.env.Client, crashAt: k, after: after}
+	res, runErr := f.manager(crash, k).Run(ctx, txn.NewTxnID(), legsOf(amts)...)
+	// The dead process's locks expire; then cleanup finishes its work.
+	f.clock.Advance(time.Second)
+	cleaner := f.manager(f.env.Client, 100+k)
+	rep, err := cleaner.Cleanup(ctx, txn.CleanupOptions{})
+	if err != nil || !rep.Clean() {
+		t.Fatalf("cleanup: %+v, %v", rep, err)
+	}
+	again, err := cleaner.Cleanup(ctx, txn.CleanupOptions{})
+	if err != nil || again.RolledForward+again.RolledBack != 0 || again.Amount != 0 {
+		t.Fatalf("second cleanup changed something: %+v, %v", again, err)
+	}
+	applied, notApplied := 0, 0
+	for _, u := range ukeys {
+		switch f.balance(t, u) {
+		case before[u] + amts[u]:
+			applied++
+		case before[u]:
+			notApplied++
+		default:
+			t.Errorf("%s: bal %d, neither %d nor %d", u, f.balance(t, u), before[u], before[u]+amts[u])
+		}
+	}
+	if applied != len(ukeys) && notApplied != len(ukeys) {
+		t.Errorf("not all-or-nothing: %d legs applied, %d not (run: %+v, %v)", applied, notApplied, res, runErr)
+	}
+	t.Logf("outcome: applied=%v by-cleanup: forward=%d back=%d; run err: %v", applied == len(ukeys), rep.RolledForward, rep.RolledBack, runErr)
+	if runErr == nil && res.Committed && applied != len(ukeys) {
+		t.Errorf("reported committed, but not applied")
+	}
+	f.checkClean(t, ukeys...)
+}

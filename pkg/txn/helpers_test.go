@@ -1,0 +1,200 @@
+package txn_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+	"github.com/mxnlabs/mxn/pkg/testenv"
+	"github.com/mxnlabs/mxn/pkg/txn"
+)
+
+type fixture struct {
+	env   *testenv.Env
+	set   string
+	clock *lock.FakeClock
+}
+
+func newFixture(t testing.TB) *fixture {
+	env := testenv.New(t)
+	f := &fixture{env: env, set: env.Set("tx"), clock: lock.NewFakeClock(time.UnixMilli(1_700_000_000_000))}
+	if err := f.manager(f.env.Client, 0).EnsureIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) manager(c as.ClientIfc, seed int64) *txn.Manager {
+	return txn.NewManager(c, txn.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock, Seed: seed, Retries: 5})
+}
+
+func (f *fixture) accounts(t testing.TB, bal int, ukeys ...string) {
+	t.Helper()
+	wp := as.NewWritePolicy(0, 0)
+	wp.SendKey = true
+	wp.RecordExistsAction = as.REPLACE
+	for _, u := range ukeys {
+		k, _ := as.NewKey(f.env.Namespace, f.set, u)
+		if err := f.env.Client.Put(wp, k, as.BinMap{"name": u, "bal": bal}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (f *fixture) record(t testing.TB, ukey string) as.BinMap {
+	t.Helper()
+	k, _ := as.NewKey(f.env.Namespace, f.set, ukey)
+	r, err := f.env.Client.Get(nil, k)
+	if err != nil {
+		t.Fatalf("get %s: %v", ukey, err)
+	}
+	return r.Bins
+}
+
+func (f *fixture) balance(t testing.TB, ukey string) int64 {
+	v := f.record(t, ukey)["bal"]
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int64:
+		return x
+	}
+	t.Fatalf("%s: bal is %T", ukey, v)
+	return 0
+}
+
+// checkClean asserts the invariants every test ends with: no lock, no
+// pending entry, every account balanced, the total conserved.
+func (f *fixture) checkClean(t testing.TB, ukeys ...string) *txn.ReconcileReport {
+	t.Helper()
+	for _, u := range ukeys {
+		b := f.record(t, u)
+		if b["lck"] != nil || b["lckto"] != nil {
+			t.Errorf("%s: lock left behind: %v", u, b)
+		}
+		if p, ok := b["ptxns"].([]any); ok && len(p) > 0 {
+			t.Errorf("%s: pending entries left behind: %v", u, p)
+		}
+	}
+	rep, err := f.manager(f.env.Client, 99).Reconcile(context.Background(), txn.ReconcileOptions{KeepBalanced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Errorf("reconcile: %s; total bal %d, total logged %d; accounts %+v", rep.Verdict(), rep.TotalBalance, rep.TotalLogged, rep.Accounts)
+	}
+	return rep
+}
+
+// crashClient stops working at call number crashAt (1-based): before that
+// call is sent, or just after it is applied; every later call fails too,
+// as if the process had died.
+type crashClient struct {
+	as.ClientIfc
+	crashAt int64
+	after   bool
+	calls   atomic.Int64
+	mu      sync.Mutex
+}
+
+func crashErr(write bool) as.Error {
+	return &as.AerospikeError{ResultCode: types.NETWORK_ERROR, InDoubt: write}
+}
+
+// step decides what happens to one call: run it or not, and fail or not.
+func (c *crashClient) step() (run, fail bool) {
+	n := c.calls.Add(1)
+	switch {
+	case c.crashAt <= 0 || n < c.crashAt:
+		return true, false
+	case n == c.crashAt && c.after:
+		return true, true
+	}
+	return false, true
+}
+
+func (c *crashClient) Get(p *as.BasePolicy, k *as.Key, bins ...string) (*as.Record, as.Error) {
+	run, fail := c.step()
+	if !run {
+		return nil, crashErr(false)
+	}
+	r, err := c.ClientIfc.Get(p, k, bins...)
+	if fail {
+		return nil, crashErr(false)
+	}
+	return r, err
+}
+
+func (c *crashClient) Put(p *as.WritePolicy, k *as.Key, b as.BinMap) as.Error {
+	run, fail := c.step()
+	if !run {
+		return crashErr(false)
+	}
+	err := c.ClientIfc.Put(p, k, b)
+	if fail {
+		return crashErr(true)
+	}
+	return err
+}
+
+func (c *crashClient) Operate(p *as.WritePolicy, k *as.Key, ops ...*as.Operation) (*as.Record, as.Error) {
+	run, fail := c.step()
+	if !run {
+		return nil, crashErr(false)
+	}
+	r, err := c.ClientIfc.Operate(p, k, ops...)
+	if fail {
+		return nil, crashErr(true)
+	}
+	return r, err
+}
+
+func (c *crashClient) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
+	run, fail := c.step()
+	if !run {
+		for _, r := range recs {
+			r.BatchRec().ResultCode = types.NETWORK_ERROR
+		}
+		return crashErr(false)
+	}
+	err := c.ClientIfc.BatchOperate(p, recs)
+	if fail {
+		for _, r := range recs {
+			br := r.BatchRec()
+			br.ResultCode, br.InDoubt, br.Record = types.NETWORK_ERROR, true, nil
+		}
+		return crashErr(true)
+	}
+	return err
+}
+
+func (c *crashClient) Query(p *as.QueryPolicy, s *as.Statement) (*as.Recordset, as.Error) {
+	run, _ := c.step()
+	if !run {
+		return nil, crashErr(false)
+	}
+	return c.ClientIfc.Query(p, s)
+}
+
+func legsOf(amts map[string]int64) []txn.Leg {
+	var legs []txn.Leg
+	for u, a := range amts {
+		legs = append(legs, txn.Leg{UKey: u, Amt: a})
+	}
+	return legs
+}
+
+func ukeysOf(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("usr%d", i)
+	}
+	return out
+}

@@ -1,0 +1,223 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+)
+
+// Manager runs transactions, cleanup and reconciliation over one account set.
+type Manager struct {
+	client  as.ClientIfc
+	cfg     Config
+	locker  *lock.Locker
+	backoff *lock.Backoff
+}
+
+// NewManager returns a Manager using client.
+func NewManager(client as.ClientIfc, cfg Config) *Manager {
+	cfg = cfg.withDefaults()
+	return &Manager{
+		client:  client,
+		cfg:     cfg,
+		locker:  lock.New(client, cfg.Lock),
+		backoff: lock.NewBackoff(time.Millisecond, 50*time.Millisecond, cfg.Seed+1),
+	}
+}
+
+// Config returns the effective configuration.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Locker returns the manager's locker (for its statistics).
+func (m *Manager) Locker() *lock.Locker { return m.locker }
+
+// Client returns the client the manager uses.
+func (m *Manager) Client() as.ClientIfc { return m.client }
+
+func (m *Manager) accountKey(ukey string) (*as.Key, error) {
+	k, err := as.NewKey(m.cfg.Namespace, m.cfg.Set, ukey)
+	if err != nil {
+		return nil, fmt.Errorf("account key %q: %w", ukey, err)
+	}
+	return k, nil
+}
+
+func (m *Manager) logKey(ukey, txnid string) (*as.Key, error) {
+	k, err := as.NewKey(m.cfg.Namespace, LogSetName(m.cfg.Set), LogKey(ukey, txnid))
+	if err != nil {
+		return nil, fmt.Errorf("log key %s:%s: %w", ukey, txnid, err)
+	}
+	return k, nil
+}
+
+// Result describes a finished transaction.
+type Result struct {
+	TxnID     string `json:"txnid"`
+	Legs      []Leg  `json:"legs"`
+	Committed bool   `json:"committed"`
+	// Applied counts the legs this call applied; a committed transaction
+	// whose other legs could not be applied here is finished by cleanup.
+	Applied int `json:"applied"`
+}
+
+// Run executes a transaction: one leg is a single-record debit or credit,
+// several legs a transfer that ends all-or-nothing. txnid must be unique
+// (a UUID) and must not contain ':'. A nil error means committed; ErrConflict
+// and ErrAborted mean nothing was applied; ErrInDoubt means cleanup decides.
+func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, error) {
+	if err := lock.ValidateTxnID(txnid); err != nil {
+		return nil, err
+	}
+	legs, err := canonical(legs)
+	if err != nil {
+		return nil, fmt.Errorf("transaction %s: %w", txnid, err)
+	}
+	res := &Result{TxnID: txnid, Legs: legs}
+	locks := make([]*lock.Lock, 0, len(legs))
+	for _, leg := range legs {
+		lk, err := m.locker.Acquire(ctx, leg.UKey, txnid)
+		if err != nil {
+			// Nothing is written yet: the transaction can never commit.
+			// Drop our pending entries; any left behind (a failed release)
+			// are rolled back by cleanup.
+			m.dropLocks(ctx, locks)
+			return res, classifyLockError(txnid, leg.UKey, err)
+		}
+		locks = append(locks, lk)
+	}
+	if len(legs) == 1 {
+		return m.commitSingle(ctx, res, locks[0])
+	}
+	return m.commitTransfer(ctx, res, locks)
+}
+
+func classifyLockError(txnid, ukey string, err error) error {
+	switch {
+	case errors.Is(err, lock.ErrNoRecord):
+		return fmt.Errorf("transaction %s: %w: %s", txnid, ErrNoAccount, ukey)
+	case errors.Is(err, lock.ErrHeld), errors.Is(err, lock.ErrWaitTooLong):
+		return fmt.Errorf("transaction %s: %w: %v", txnid, ErrConflict, err)
+	}
+	return fmt.Errorf("transaction %s: %w: %v", txnid, ErrAborted, err)
+}
+
+// dropLocks releases locks of a transaction that will not commit, removing
+// its pending entries. Best effort: cleanup handles whatever is left.
+func (m *Manager) dropLocks(ctx context.Context, locks []*lock.Lock) {
+	for _, lk := range locks {
+		_, _ = m.locker.Release(ctx, lk)
+	}
+}
+
+// logBins are the bins of a leg's log record.
+func (m *Manager) logBins(leg Leg, txnid string, st Status, primary string, legs []Leg) as.BinMap {
+	b := as.BinMap{
+		LogTxnID: txnid, LogUKey: leg.UKey, LogAmount: leg.Amt, LogStatus: string(st),
+		LogPrimary: primary, LogTime: m.cfg.Clock.Now().UnixMilli(), LogSet: m.cfg.Set,
+	}
+	if len(legs) > 1 {
+		b[LogLegs] = formatLegs(legs)
+	}
+	return b
+}
+
+// readLog reads a log record; nil if it does not exist. Reads are retried
+// on transient errors.
+func (m *Manager) readLog(ctx context.Context, ukey, txnid string) (*LogRecord, error) {
+	key, err := m.logKey(ukey, txnid)
+	if err != nil {
+		return nil, err
+	}
+	var last error
+	for i := 0; i < m.cfg.Retries; i++ {
+		rec, err := m.client.Get(m.cfg.readPolicy(), key)
+		if err == nil {
+			return decodeLog(rec)
+		}
+		if lock.HasCode(err, types.KEY_NOT_FOUND_ERROR) {
+			return nil, nil
+		}
+		if !lock.IsTransient(err) {
+			return nil, fmt.Errorf("read log %s:%s: %w", ukey, txnid, err)
+		}
+		last = err
+		if err := m.cfg.Clock.Sleep(ctx, m.backoff.Delay(i)); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("read log %s:%s: %w", ukey, txnid, last)
+}
+
+// createLog writes a log record with CREATE_ONLY, so that it can never
+// overwrite a tombstone left by cleanup. It returns the log as stored:
+// ours, or the one that was there first. An in-doubt write is settled by
+// reading, never by writing blindly.
+func (m *Manager) createLog(ctx context.Context, ukey, txnid string, bins as.BinMap) (*LogRecord, error) {
+	key, err := m.logKey(ukey, txnid)
+	if err != nil {
+		return nil, err
+	}
+	wp := m.cfg.writePolicy()
+	wp.RecordExistsAction = as.CREATE_ONLY
+	wp.SendKey = true
+	var last error
+	for i := 0; i < m.cfg.Retries; i++ {
+		err := m.client.Put(wp, key, bins)
+		switch {
+		case err == nil:
+			return m.readLogAfterCreate(ctx, ukey, txnid, bins)
+		case lock.HasCode(err, types.KEY_EXISTS_ERROR) || lock.IsInDoubt(err):
+			l, rerr := m.readLog(ctx, ukey, txnid)
+			if rerr != nil {
+				return nil, rerr
+			}
+			if l != nil {
+				return l, nil
+			}
+			// In doubt and absent: it did not apply; try again.
+		case lock.IsBusy(err) || lock.IsTransient(err):
+			// Not applied (refused or failed before sending).
+		default:
+			return nil, fmt.Errorf("create log %s:%s: %w", ukey, txnid, err)
+		}
+		last = err
+		if err := m.cfg.Clock.Sleep(ctx, m.backoff.Delay(i)); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("create log %s:%s: %w", ukey, txnid, last)
+}
+
+// readLogAfterCreate returns the log just created without another round
+// trip: its content is what we wrote, at generation 1.
+func (m *Manager) readLogAfterCreate(_ context.Context, ukey, txnid string, bins as.BinMap) (*LogRecord, error) {
+	return decodeLog(&as.Record{Bins: bins, Generation: 1})
+}
+
+// commitSingle finishes a one-leg transaction: its log, created directly
+// as committed, is the commit point; the release applies the amount.
+func (m *Manager) commitSingle(ctx context.Context, res *Result, lk *lock.Lock) (*Result, error) {
+	leg := res.Legs[0]
+	l, err := m.createLog(ctx, leg.UKey, res.TxnID, m.logBins(leg, res.TxnID, StatusCommitted, leg.UKey, nil))
+	if err != nil {
+		// The log may or may not exist: cleanup decides from it.
+		return res, fmt.Errorf("transaction %s: %w: %v", res.TxnID, ErrInDoubt, err)
+	}
+	if l.Status != StatusCommitted || l.TxnID != res.TxnID {
+		// Cleanup fenced us with a tombstone before we wrote the log.
+		m.dropLocks(ctx, []*lock.Lock{lk})
+		return res, fmt.Errorf("transaction %s: %w: fenced by cleanup", res.TxnID, ErrAborted)
+	}
+	res.Committed = true
+	if _, err := m.locker.Release(ctx, lk, as.AddOp(as.NewBin(BinBalance, leg.Amt))); err == nil {
+		res.Applied = 1
+	}
+	// A failed apply leaves the pending entry: cleanup rolls it forward.
+	return res, nil
+}
