@@ -1,0 +1,86 @@
+package main
+
+import (
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/spf13/cobra"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+	"github.com/mxnlabs/mxn/pkg/txn"
+)
+
+// lockFlags are the lock settings of the commands that take locks.
+type lockFlags struct {
+	ttl, grace, wait time.Duration
+	attempts         int
+}
+
+func addLockFlags(cmd *cobra.Command, lf *lockFlags) {
+	cmd.Flags().DurationVar(&lf.ttl, "lock-ttl", 100*time.Millisecond, "how long a lock lasts (lckto = now + ttl)")
+	cmd.Flags().DurationVar(&lf.grace, "lock-grace", 200*time.Millisecond, "how long after its deadline a lock may be stolen")
+	cmd.Flags().DurationVar(&lf.wait, "lock-wait", 0, "longest wait for a held lock (default ttl + grace)")
+	cmd.Flags().IntVar(&lf.attempts, "lock-attempts", 20, "tries to take a lock before giving up")
+}
+
+func (lf *lockFlags) validate() error {
+	if lf.ttl <= 0 || lf.grace < 0 || lf.wait < 0 || lf.attempts <= 0 {
+		return usageErrorf("lock settings must be positive (--lock-ttl %v, --lock-grace %v, --lock-wait %v, --lock-attempts %d)",
+			lf.ttl, lf.grace, lf.wait, lf.attempts)
+	}
+	return nil
+}
+
+func (lf *lockFlags) config() lock.Config {
+	return lock.Config{TTL: lf.ttl, Grace: lf.grace, MaxWait: lf.wait, Attempts: lf.attempts}
+}
+
+// newManager builds the transaction manager for cfg, wrapping the client
+// in the failure injector when --fpct is set.
+func newManager(c as.ClientIfc, cfg *globalConfig, lf *lockFlags) (*txn.Manager, *txn.FaultyClient, error) {
+	var faulty *txn.FaultyClient
+	if cfg.FPct > 0 {
+		f, err := txn.NewFaultyClient(c, cfg.FPct, cfg.Seed)
+		if err != nil {
+			return nil, nil, usageErrorf("--fpct: %v", err)
+		}
+		faulty, c = f, f
+	}
+	lc := lock.Config{}
+	if lf != nil {
+		lc = lf.config()
+	}
+	lc.Seed = cfg.Seed
+	m := txn.NewManager(c, txn.Config{Namespace: cfg.Namespace, Set: cfg.Set, Lock: lc, Seed: cfg.Seed})
+	return m, faulty, nil
+}
+
+// requireUKey returns --ukey or a usage error.
+func requireUKey(cfg *globalConfig) (string, error) {
+	if cfg.UKey == "" {
+		return "", usageErrorf("--ukey is required")
+	}
+	return cfg.UKey, nil
+}
+
+// txnID returns --txnid or a fresh UUID.
+func txnID(cfg *globalConfig) (string, error) {
+	if cfg.TxnID == "" {
+		return txn.NewTxnID(), nil
+	}
+	if err := lock.ValidateTxnID(cfg.TxnID); err != nil {
+		return "", usageErrorf("--txnid: %v", err)
+	}
+	return cfg.TxnID, nil
+}
+
+func parseRange(s string) (*txn.PartitionRange, error) {
+	if s == "" {
+		return nil, nil
+	}
+	r, err := txn.ParsePartitionRange(s)
+	if err != nil {
+		return nil, usageErrorf("--partitions: %v", err)
+	}
+	return &r, nil
+}
