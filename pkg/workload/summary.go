@@ -1,0 +1,69 @@
+package workload
+
+import (
+	"time"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+)
+
+// Summary is what a run reports, as one compact JSON object. Summaries of
+// several workers merge with Merge.
+type Summary struct {
+	Mode        string  `json:"mode"`
+	Legs        int     `json:"legs"`
+	Attempted   int64   `json:"attempted"`
+	Committed   int64   `json:"committed"`
+	Aborted     int64   `json:"aborted"`
+	Conflicts   int64   `json:"conflicts"` // gave up after every retry
+	InDoubt     int64   `json:"in_doubt"`  // left for cleanup
+	NoAccount   int64   `json:"no_account"`
+	Errors      int64   `json:"errors"`
+	Retries     int64   `json:"retries"`
+	Amount      int64   `json:"amount_committed"`
+	ElapsedSec  float64 `json:"elapsed_s"`
+	TxnsPerSec  float64 `json:"committed_per_s"`
+	P50Ms       float64 `json:"p50_ms"`
+	P99Ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	FaultBefore int64   `json:"faults_before"`
+	FaultAfter  int64   `json:"faults_after"`
+	RoundTrips  int64   `json:"round_trips,omitempty"`
+
+	Lock    lock.StatsSnapshot `json:"lock"`
+	Latency Histogram          `json:"latency"`
+}
+
+// Merge adds another worker's summary (elapsed: the longest).
+func (s *Summary) Merge(o *Summary) {
+	s.Attempted += o.Attempted
+	s.Committed += o.Committed
+	s.Aborted += o.Aborted
+	s.Conflicts += o.Conflicts
+	s.InDoubt += o.InDoubt
+	s.NoAccount += o.NoAccount
+	s.Errors += o.Errors
+	s.Retries += o.Retries
+	s.Amount += o.Amount
+	s.FaultBefore += o.FaultBefore
+	s.FaultAfter += o.FaultAfter
+	s.RoundTrips += o.RoundTrips
+	s.ElapsedSec = max(s.ElapsedSec, o.ElapsedSec)
+	s.Lock = s.Lock.Add(o.Lock)
+	s.Latency.Merge(&o.Latency)
+	s.finish()
+}
+
+// finish derives the rates and quantiles from the counters.
+func (s *Summary) finish() {
+	if s.ElapsedSec > 0 {
+		s.TxnsPerSec = float64(s.Committed) / s.ElapsedSec
+	}
+	s.P50Ms = float64(s.Latency.QuantileUs(0.50)) / 1000
+	s.P99Ms = float64(s.Latency.QuantileUs(0.99)) / 1000
+	s.MaxMs = float64(s.Latency.MaxUs) / 1000
+}
+
+func (s *Summary) setElapsed(d time.Duration) {
+	s.ElapsedSec = d.Seconds()
+	s.finish()
+}
