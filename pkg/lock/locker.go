@@ -130,15 +130,16 @@ func (l *Locker) acquire(ctx context.Context, key *as.Key, ukey, txnid string, o
 			return lk, nil
 		case HasCode(err, types.KEY_NOT_FOUND_ERROR):
 			return nil, ErrNoRecord
-		case IsBusy(err):
-			if err := l.cfg.Clock.Sleep(ctx, l.backoff.Delay(attempt)); err != nil {
-				return nil, err
-			}
-			continue
 		case IsInDoubt(err):
 			lk, err := l.resolveAcquire(ctx, key, ukey, txnid, o)
 			if err != nil || lk != nil {
 				return lk, err
+			}
+			continue
+		case IsBusy(err) || IsTransient(err):
+			// Refused, or failed before it was sent: nothing applied.
+			if err := l.cfg.Clock.Sleep(ctx, l.backoff.Delay(attempt)); err != nil {
+				return nil, err
 			}
 			continue
 		case !HasCode(err, types.BIN_EXISTS_ERROR, types.FAIL_ELEMENT_EXISTS):
@@ -357,7 +358,6 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 			return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, ErrLockLost)
 		case HasCode(err, types.KEY_NOT_FOUND_ERROR):
 			return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, ErrNoRecord)
-		case IsBusy(err):
 		case IsInDoubt(err):
 			applied, err := l.resolveRelease(ctx, lk)
 			if err != nil {
@@ -367,6 +367,9 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 				l.released(lk)
 				return nil, nil
 			}
+		case IsBusy(err) || IsTransient(err):
+			// Refused, or failed before it was sent: generation-checked, so
+			// trying again is safe.
 		default:
 			return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, err)
 		}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/spf13/cobra"
+
+	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/workload"
+)
+
+func init() { registerCommand(newTstCmd) }
+
+type tstFlags struct {
+	init                bool
+	records, procs      int
+	txns                int
+	kills               int
+	killEvery           time.Duration
+	cleanupTimeout      time.Duration
+	mode                string
+	legs, workerConcurr int
+	lf                  lockFlags
+}
+
+func newTstCmd() *cobra.Command {
+	var f tstFlags
+	cmd := &cobra.Command{
+		Use:   "tst",
+		Short: "The test driver: workers as OS processes, then cleanup, then reconcile",
+		Long: `Run the prototype's test driver. With -i, truncate the account and log
+sets, create --records accounts and the log index. Then start --procs worker
+processes (mxn rtxns), each running --txns transactions with --fpct injected
+failures; with --kill N, SIGKILL a random worker N times during the run (one
+every --kill-every) and start a replacement. When all workers are done, clean
+up until nothing is pending, then reconcile. The last line is the verdict;
+exit status 1 unless every account is balanced and the total conserved.
+--embedded runs the whole test against an in-process aerolite.`,
+		Example: `  mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50
+  mxn tst -i --procs 8 --txns 2000 --mode transfer --legs 3 --kill 5`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.records < 1 || f.procs < 1 || f.txns < 1 || f.kills < 0 {
+				return usageErrorf("--records, --procs and --txns must be positive, --kill not negative")
+			}
+			if err := f.lf.validate(); err != nil {
+				return err
+			}
+			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
+				return runTst(cmd.Context(), c, cfg, &f)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&f.init, "init", "i", false, "truncate both sets, create the accounts and the log index first")
+	cmd.Flags().IntVar(&f.records, "records", 1000, "accounts usr0..usr<records-1>")
+	cmd.Flags().IntVar(&f.procs, "procs", 10, "worker processes")
+	cmd.Flags().IntVar(&f.txns, "txns", 100, "transactions per worker process")
+	cmd.Flags().IntVar(&f.kills, "kill", 0, "SIGKILL a random worker this many times during the run (each replaced; 'failed' then counts the killed ones that were still running)")
+	cmd.Flags().DurationVar(&f.killEvery, "kill-every", 300*time.Millisecond, "time between kills")
+	cmd.Flags().DurationVar(&f.cleanupTimeout, "cleanup-timeout", 2*time.Minute, "longest time cleanup may take")
+	cmd.Flags().StringVar(&f.mode, "mode", "single", "single or transfer")
+	cmd.Flags().IntVar(&f.legs, "legs", 2, "accounts per transfer")
+	cmd.Flags().IntVar(&f.workerConcurr, "worker-concurrency", 4, "transactions in flight per worker")
+	addLockFlags(cmd, &f.lf)
+	return cmd
+}
+
+func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags) error {
+	m, _, err := newManager(c, &globalConfig{Namespace: cfg.Namespace, Set: cfg.Set, Seed: cfg.Seed}, &f.lf)
+	if err != nil {
+		return err
+	}
+	if f.init {
+		if err := initAccounts(ctx, c, cfg, f.records); err != nil {
+			return err
+		}
+	}
+	if err := m.EnsureIndex(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	total, killed, failed := runWorkers(ctx, cfg, f)
+	cfg.Log.Inff("workers done in %v: %d committed, %d aborted, %d in doubt; %d killed, %d failed",
+		time.Since(start).Round(time.Millisecond), total.Committed, total.Aborted, total.InDoubt, killed, failed)
+	if err := printJSON(cfg.Stdout, map[string]any{"workers": total, "killed": killed, "failed": failed}); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// Dead workers' locks must expire before cleanup may take them over.
+	time.Sleep(f.lf.ttl + f.lf.grace)
+	cl, err := cleanUntilClean(ctx, m, f.cleanupTimeout)
+	if perr := printJSON(cfg.Stdout, map[string]any{"cleanup": cl}); perr != nil {
+		return perr
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := m.Reconcile(ctx, txn.ReconcileOptions{Concurrency: 8})
+	if err != nil {
+		return err
+	}
+	rep.Accounts = nil
+	if err := printJSON(cfg.Stdout, map[string]any{"reconcile": rep}); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		fmt.Fprintf(cfg.Stdout, "FAILED: %s (total balance %d, committed log total %d)\n", rep.Verdict(), rep.TotalBalance, rep.TotalLogged)
+		return fmt.Errorf("%w: %s", errUnbalanced, rep.Verdict())
+	}
+	fmt.Fprintf(cfg.Stdout, "%s: %d of %d accounts balanced after cleanup (rolled forward %d, rolled back %d); total %d conserved\n",
+		rep.Verdict(), rep.Balanced, rep.Checked, cl.RolledForward, cl.RolledBack, rep.TotalBalance)
+	return nil
+}
+
+// initAccounts truncates the account and log sets and creates the accounts.
+func initAccounts(ctx context.Context, c as.ClientIfc, cfg *globalConfig, records int) error {
+	for _, set := range []string{cfg.Set, txn.LogSetName(cfg.Set)} {
+		if err := c.Truncate(nil, cfg.Namespace, set, nil); err != nil {
+			return fmt.Errorf("truncate %s: %w", set, asErr(err))
+		}
+	}
+	// A truncate keeps records written in its own millisecond.
+	time.Sleep(5 * time.Millisecond)
+	n := cfg.Count
+	cfg.Count = records
+	defer func() { cfg.Count = n }()
+	return createAccounts(ctx, c, cfg, defaultConcurrency, progressInterval)
+}
+
+// cleanUntilClean runs cleanup rounds until nothing is left pending.
+func cleanUntilClean(ctx context.Context, m *txn.Manager, timeout time.Duration) (*txn.CleanupReport, error) {
+	total := &txn.CleanupReport{}
+	deadline := time.Now().Add(timeout)
+	for round := 1; ; round++ {
+		rep, err := m.Cleanup(ctx, txn.CleanupOptions{Concurrency: 8})
+		if err != nil {
+			return total, err
+		}
+		total.RolledForward += rep.RolledForward
+		total.RolledBack += rep.RolledBack
+		total.Amount += rep.Amount
+		total.StaleLocks += rep.StaleLocks
+		total.Accounts += rep.Accounts
+		if rep.Clean() && rep.RolledForward+rep.RolledBack == 0 {
+			return total, nil
+		}
+		if time.Now().After(deadline) {
+			total.Errors = rep.Errors
+			return total, fmt.Errorf("cleanup not finished after %v (round %d: %+v)", timeout, round, rep)
+		}
+	}
+}
+
+type worker struct {
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done bool // Wait returned; guarded by the runner's mutex
+}
+
+// runWorkers runs the worker processes, killing random ones on request,
+// and merges the summaries of those that finished.
+func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.Summary, int, int) {
+	exe, err := os.Executable()
+	total := &workload.Summary{Mode: f.mode, Legs: f.legs}
+	if f.mode == "single" {
+		total.Legs = 1
+	}
+	if err != nil {
+		cfg.Log.Errf("find own executable: %v", err)
+		return total, 0, f.procs
+	}
+	var mu sync.Mutex
+	var running []*worker
+	var all []*worker
+	seq := 0
+	start := func() {
+		seq++
+		args := []string{"rtxns", "-n", cfg.Namespace, "-s", cfg.Set,
+			"--count", strconv.Itoa(f.txns), "--records", strconv.Itoa(f.records),
+			"--fpct", strconv.Itoa(cfg.FPct), "--seed", strconv.FormatInt(cfg.Seed+int64(seq)*1000003, 10),
+			"--mode", f.mode, "--legs", strconv.Itoa(f.legs), "--concurrency", strconv.Itoa(f.workerConcurr),
+			"--lock-ttl", f.lf.ttl.String(), "--lock-grace", f.lf.grace.String(),
+			"--progress", "0", "--log-level", "none"}
+		w := &worker{cmd: exec.Command(exe, args...)}
+		w.cmd.Env = append(os.Environ(), "AEROSPIKE_HOSTS="+hostList(cfg.Hosts))
+		w.cmd.Stdout = &w.out
+		if err := w.cmd.Start(); err != nil {
+			cfg.Log.Errf("start worker: %v", err)
+			return
+		}
+		mu.Lock()
+		running = append(running, w)
+		all = append(all, w)
+		mu.Unlock()
+	}
+	for i := 0; i < f.procs; i++ {
+		start()
+	}
+	killed := 0
+	rng := rand.New(rand.NewSource(cfg.Seed))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for killed < f.kills && ctx.Err() == nil {
+			time.Sleep(f.killEvery)
+			mu.Lock()
+			var alive []*worker
+			for _, w := range running {
+				if !w.done {
+					alive = append(alive, w)
+				}
+			}
+			mu.Unlock()
+			if len(alive) == 0 {
+				return
+			}
+			victim := alive[rng.Intn(len(alive))]
+			if victim.cmd.Process.Kill() == nil {
+				killed++
+				cfg.Log.Inff("killed worker %d", victim.cmd.Process.Pid)
+				start()
+			}
+		}
+	}()
+	// Wait for every worker, including replacements started meanwhile.
+	failed := 0
+	for i := 0; ; i++ {
+		mu.Lock()
+		if i >= len(all) {
+			mu.Unlock()
+			wg.Wait()
+			mu.Lock()
+			if i >= len(all) {
+				mu.Unlock()
+				break
+			}
+		}
+		w := all[i]
+		mu.Unlock()
+		err := w.cmd.Wait()
+		mu.Lock()
+		w.done = true
+		mu.Unlock()
+		if err != nil {
+			failed++
+			continue
+		}
+		var s workload.Summary
+		if json.Unmarshal(bytes.TrimSpace(w.out.Bytes()), &s) == nil {
+			total.Merge(&s)
+		}
+	}
+	return total, killed, failed
+}
