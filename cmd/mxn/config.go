@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/mxnlabs/mxn/pkg/aerolite"
 	"io"
 	"net"
 	"strconv"
@@ -32,6 +33,9 @@ type globalConfig struct {
 	Port     int
 	Hosts    []*as.Host
 	Embedded bool
+	// server is the embedded aerolite once connected with --embedded (tst
+	// turns its fault injection on).
+	server *aerolite.Server
 
 	// Which records.
 	Namespace string

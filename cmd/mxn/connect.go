@@ -95,6 +95,7 @@ func connect(cfg *globalConfig) (as.ClientIfc, func(), error) {
 		cfg.Log.Inff("embedded aerolite listening on %s (namespace %s)", srv.Addr(), cfg.Namespace)
 		hosts = []*as.Host{as.NewHost(srv.Host(), srv.Port())}
 		cfg.Hosts = hosts // subprocesses (tst workers) connect here too
+		cfg.server = srv
 		stopServer = func() {
 			if err := srv.Close(); err != nil {
 				cfg.Log.Wrnf("close embedded server: %v", err)

@@ -15,6 +15,7 @@ import (
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/cobra"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite"
 	"github.com/mxnlabs/mxn/pkg/txn"
 	"github.com/mxnlabs/mxn/pkg/workload"
 )
@@ -27,6 +28,9 @@ type tstFlags struct {
 	txns                int
 	kills               int
 	killEvery           time.Duration
+	killAllAfter        time.Duration
+	zipf                float64
+	serverFaults        float64
 	cleanupTimeout      time.Duration
 	mode                string
 	legs, workerConcurr int
@@ -55,7 +59,13 @@ exit status 1 unless every account is balanced and the total conserved.
 			if err := f.lf.validate(); err != nil {
 				return err
 			}
+			if f.serverFaults < 0 || f.serverFaults > 100 {
+				return usageErrorf("--server-faults must be a percentage (0-100)")
+			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
+				if f.serverFaults > 0 && cfg.server == nil {
+					return usageErrorf("--server-faults needs --embedded")
+				}
 				return runTst(cmd.Context(), c, cfg, &f)
 			})
 		},
@@ -66,6 +76,9 @@ exit status 1 unless every account is balanced and the total conserved.
 	cmd.Flags().IntVar(&f.txns, "txns", 100, "transactions per worker process")
 	cmd.Flags().IntVar(&f.kills, "kill", 0, "SIGKILL a random worker this many times during the run (each replaced; 'failed' then counts the killed ones that were still running)")
 	cmd.Flags().DurationVar(&f.killEvery, "kill-every", 300*time.Millisecond, "time between kills")
+	cmd.Flags().DurationVar(&f.killAllAfter, "kill-all-after", 0, "SIGKILL every worker at once after this long (the parallel chaos monkey)")
+	cmd.Flags().Float64Var(&f.zipf, "zipf", 0, "skew towards hot accounts (Zipf exponent > 1)")
+	cmd.Flags().Float64Var(&f.serverFaults, "server-faults", 0, "with --embedded: percent of commands the server fails while workers run (dropped before/after applying, KEY_BUSY)")
 	cmd.Flags().DurationVar(&f.cleanupTimeout, "cleanup-timeout", 2*time.Minute, "longest time cleanup may take")
 	cmd.Flags().StringVar(&f.mode, "mode", "single", "single or transfer")
 	cmd.Flags().IntVar(&f.legs, "legs", 2, "accounts per transfer")
@@ -88,7 +101,14 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 		return err
 	}
 	start := time.Now()
+	if f.serverFaults > 0 {
+		p := f.serverFaults / 3
+		cfg.server.Faults().Set(aerolite.FaultConfig{Seed: cfg.Seed, DropBeforePct: p, DropAfterPct: p, FailPct: p})
+	}
 	total, killed, failed := runWorkers(ctx, cfg, f)
+	if cfg.server != nil {
+		cfg.server.Faults().Clear()
+	}
 	cfg.Log.Inff("workers done in %v: %d committed, %d aborted, %d in doubt; %d killed, %d failed",
 		time.Since(start).Round(time.Millisecond), total.Committed, total.Aborted, total.InDoubt, killed, failed)
 	if err := printJSON(cfg.Stdout, map[string]any{"workers": total, "killed": killed, "failed": failed}); err != nil {
@@ -190,6 +210,7 @@ func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.
 			"--count", strconv.Itoa(f.txns), "--records", strconv.Itoa(f.records),
 			"--fpct", strconv.Itoa(cfg.FPct), "--seed", strconv.FormatInt(cfg.Seed+int64(seq)*1000003, 10),
 			"--mode", f.mode, "--legs", strconv.Itoa(f.legs), "--concurrency", strconv.Itoa(f.workerConcurr),
+			"--zipf", strconv.FormatFloat(f.zipf, 'g', -1, 64),
 			"--lock-ttl", f.lf.ttl.String(), "--lock-grace", f.lf.grace.String(),
 			"--progress", "0", "--log-level", "none"}
 		w := &worker{cmd: exec.Command(exe, args...)}
@@ -210,6 +231,24 @@ func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.
 	killed := 0
 	rng := rand.New(rand.NewSource(cfg.Seed))
 	var wg sync.WaitGroup
+	if f.killAllAfter > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-time.After(f.killAllAfter):
+			case <-ctx.Done():
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, w := range running {
+				if !w.done && w.cmd.Process.Kill() == nil {
+					killed++
+				}
+			}
+			cfg.Log.Inff("killed every worker after %v", f.killAllAfter)
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
