@@ -32,7 +32,11 @@ func newFixture(t testing.TB) *fixture {
 }
 
 func (f *fixture) manager(c as.ClientIfc, seed int64) *txn.Manager {
-	return txn.NewManager(c, txn.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock, Seed: seed, Retries: 5})
+	var clock lock.Clock // nil: the wall clock (a nil *FakeClock would not be nil here)
+	if f.clock != nil {
+		clock = f.clock
+	}
+	return txn.NewManager(c, txn.Config{Namespace: f.env.Namespace, Set: f.set, Clock: clock, Seed: seed, Retries: 5})
 }
 
 func (f *fixture) accounts(t testing.TB, bal int, ukeys ...string) {
@@ -198,3 +202,7 @@ func ukeysOf(n int) []string {
 	}
 	return out
 }
+
+type atomicInt struct{ n atomic.Int64 }
+
+func (a *atomicInt) next() int { return int(a.n.Add(1)) }
