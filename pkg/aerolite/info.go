@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // features is what the real server (CE 8.1) advertises; the client needs
@@ -80,6 +81,8 @@ func (s *Server) info(name string) string {
 		return s.infoTruncate(parseInfoArgs(args), false)
 	case "truncate-namespace":
 		return s.infoTruncate(parseInfoArgs(args), true)
+	case "aerolite-faults":
+		return s.infoFaults(args)
 	}
 	if strings.HasPrefix(name, "sets/") || name == "sets" {
 		return s.infoSets(strings.Split(strings.TrimPrefix(name, "sets"), "/"))
@@ -295,5 +298,67 @@ func (s *Server) infoTruncate(a map[string]string, whole bool) string {
 		return "ERROR:4:missing set"
 	}
 	ns.truncate(set, whole, cutoff)
+	return "OK"
+}
+
+// infoFaults sets fault injection on a running server:
+//
+//	aerolite-faults:clear
+//	aerolite-faults:seed=1;drop-before=1;drop-after=2;fail=1;code=14;delay=1;delay-ms=50;writes-only=true
+//	aerolite-faults:next=drop-after;count=1;writes-only=true
+//
+// Percentages are of AS_MSG commands. Without arguments it reports counts.
+func (s *Server) infoFaults(args string) string {
+	f := s.faults
+	if args == "" {
+		return fmt.Sprintf("drop-before=%d;drop-after=%d;fail=%d;delay=%d",
+			f.Count(DropBefore), f.Count(DropAfter), f.Count(FailWithCode), f.Count(Delay))
+	}
+	if args == "clear" {
+		f.Clear()
+		return "OK"
+	}
+	a := parseInfoArgs(args)
+	num := func(k string) (float64, bool) {
+		v, ok := a[k]
+		if !ok {
+			return 0, true
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		return n, err == nil && n >= 0
+	}
+	writesOnly := a["writes-only"] == "true"
+	if next, ok := a["next"]; ok {
+		kinds := map[string]FaultKind{"drop-before": DropBefore, "drop-after": DropAfter, "fail": FailWithCode, "delay": Delay}
+		kind, known := kinds[next]
+		count, okc := num("count")
+		if !known || !okc {
+			return "ERROR:4:next must be drop-before, drop-after, fail or delay, with a count"
+		}
+		f.Next(kind, max(int(count), 1), writesOnly)
+		return "OK"
+	}
+	var cfg FaultConfig
+	var ok [7]bool
+	var seed, code, delayMs float64
+	seed, ok[0] = num("seed")
+	cfg.DropBeforePct, ok[1] = num("drop-before")
+	cfg.DropAfterPct, ok[2] = num("drop-after")
+	cfg.FailPct, ok[3] = num("fail")
+	code, ok[4] = num("code")
+	cfg.DelayPct, ok[5] = num("delay")
+	delayMs, ok[6] = num("delay-ms")
+	for _, good := range ok {
+		if !good {
+			return "ERROR:4:fault settings must be non-negative numbers"
+		}
+	}
+	if code > 255 {
+		return "ERROR:4:code must be a result code (0-255)"
+	}
+	cfg.Seed, cfg.FailCode = int64(seed), ResultCode(code)
+	cfg.Delay = time.Duration(delayMs * float64(time.Millisecond))
+	cfg.WritesOnly = writesOnly
+	f.Set(cfg)
 	return "OK"
 }
