@@ -22,6 +22,12 @@ var (
 	ErrNotExpired = errors.New("lock has not expired")
 	// ErrNotLocked: break or clear found no lock.
 	ErrNotLocked = errors.New("record is not locked")
+	// ErrAcquireInDoubt: an acquire's reply was lost and the record shows
+	// no trace of it. It is not retried under the same txnid: the lost
+	// request may still land later, after a retry has finished, and leave
+	// a lock and a pending entry behind. Start over with a new txnid;
+	// cleanup rolls back whatever lands late.
+	ErrAcquireInDoubt = errors.New("acquire in doubt")
 )
 
 // HasCode reports whether err carries one of the Aerospike result codes.

@@ -50,8 +50,11 @@ type Lock struct {
 	Record map[string]any
 	// PendingCount is the number of entries in ptxns right after acquiring.
 	PendingCount int
-	Stolen       bool
-	Reentered    bool
+	// AlreadyPending: the entry of this ukey and txnid was in ptxns before
+	// this acquire (an earlier run of the same txnid). Release leaves it.
+	AlreadyPending bool
+	Stolen         bool
+	Reentered      bool
 
 	pending    bool // our entry is in ptxns
 	acquiredAt time.Time
@@ -201,7 +204,13 @@ func (l *Locker) lockOps(ukey, txnid string, o *acquireOpts, overwrite, appendEn
 	// bin into a plain list, indistinguishable from a list value. The
 	// append's result (the new size) says how many entries are pending.
 	if appendEntry {
-		ops = append(ops, as.ListAppendOp(BinPending, Entry(ukey, txnid)))
+		// Count our entry before appending it (add-unique): an entry
+		// already there belongs to an earlier run of the same txnid and
+		// must be neither duplicated nor removed by this one. The two
+		// results come back folded into one list, [count, size].
+		e := Entry(ukey, txnid)
+		ops = append(ops, as.ListGetByValueOp(BinPending, e, as.ListReturnTypeCount),
+			as.ListAppendWithPolicyOp(as.NewListPolicy(as.ListOrderUnordered, as.ListWriteFlagsAddUnique|as.ListWriteFlagsNoFail), BinPending, e))
 	}
 	return append(ops, o.ops...), deadline
 }
@@ -241,7 +250,7 @@ func (l *Locker) takeOver(key *as.Key, ukey, txnid string, o *acquireOpts, gen u
 		lk.Stolen = true
 		return lk, nil
 	}
-	pending := stringList(rec.Bins[BinPending])
+	pending := StringList(rec.Bins[BinPending])
 	lk := &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: deadline,
 		Record: callerBins(rec.Bins, false), PendingCount: len(pending), Reentered: true,
 		pending: containsString(pending, Entry(ukey, txnid))}
@@ -249,9 +258,19 @@ func (l *Locker) takeOver(key *as.Key, ukey, txnid string, o *acquireOpts, gen u
 }
 
 func (l *Locker) newLock(key *as.Key, ukey, txnid string, rec *as.Record, deadline time.Time, appended bool) *Lock {
-	n, _ := toInt64(rec.Bins[BinPending])
-	return &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: deadline,
-		Record: callerBins(rec.Bins, appended), PendingCount: int(n), pending: appended}
+	lk := &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: deadline,
+		Record: callerBins(rec.Bins, appended), pending: appended}
+	if appended {
+		if r, ok := rec.Bins[BinPending].([]any); ok && len(r) == 2 {
+			before, _ := toInt64(r[0])
+			size, _ := toInt64(r[1])
+			lk.PendingCount = int(size)
+			if before > 0 {
+				lk.AlreadyPending, lk.pending = true, false
+			}
+		}
+	}
+	return lk
 }
 
 // readHeld reads the lock currently on the record.
@@ -286,9 +305,22 @@ func heldFrom(bins as.BinMap) Held {
 // read gets the lock bins of a record (nil if it does not exist), retrying
 // transient failures: reads are always safe to repeat.
 func (l *Locker) read(ctx context.Context, key *as.Key) (*as.Record, error) {
+	return l.readBins(ctx, key, BinLock, BinDeadline, BinPending)
+}
+
+// readAll reads every bin of a record (nil if it does not exist).
+func (l *Locker) readAll(ctx context.Context, key *as.Key) (*as.Record, error) {
+	rec, err := l.readBins(ctx, key)
+	if err == nil && rec == nil {
+		return nil, ErrNoRecord
+	}
+	return rec, err
+}
+
+func (l *Locker) readBins(ctx context.Context, key *as.Key, bins ...string) (*as.Record, error) {
 	var lastErr error
 	for i := 0; i < l.cfg.BusyRetries; i++ {
-		rec, err := l.client.Get(&l.cfg.WritePolicy.BasePolicy, key, BinLock, BinDeadline, BinPending)
+		rec, err := l.client.Get(&l.cfg.WritePolicy.BasePolicy, key, bins...)
 		if err == nil {
 			return rec, nil
 		}
@@ -307,7 +339,7 @@ func (l *Locker) read(ctx context.Context, key *as.Key) (*as.Record, error) {
 }
 
 // resolveAcquire settles an acquire whose outcome is in doubt by reading
-// the record: nil, nil means it did not apply and may be tried again.
+// the record: the lock if it applied, ErrAcquireInDoubt if no trace shows.
 func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid string, o *acquireOpts) (*Lock, error) {
 	rec, err := l.read(ctx, key)
 	if err != nil {
@@ -318,16 +350,19 @@ func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid st
 	}
 	h := heldFrom(rec.Bins)
 	entry := Entry(ukey, txnid)
-	pending := stringList(rec.Bins[BinPending])
+	pending := StringList(rec.Bins[BinPending])
 	if h.Holder == txnid {
 		lk := &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: h.Deadline,
 			PendingCount: len(pending), pending: containsString(pending, entry)}
 		if len(o.ops) > 0 {
 			// The replies to the caller's extra operations were lost; give
 			// it the whole record instead (read while we hold the lock).
-			if r, err := l.client.Get(&l.cfg.WritePolicy.BasePolicy, key); err == nil {
-				lk.Record = callerBins(r.Bins, false)
+			r, err := l.readAll(ctx, key)
+			if err != nil {
+				_, _ = l.Release(ctx, lk)
+				return nil, fmt.Errorf("read record after in-doubt acquire: %w", err)
 			}
+			lk.Record = callerBins(r.Bins, false)
 		}
 		return lk, nil
 	}
@@ -335,7 +370,7 @@ func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid st
 		// Our acquire applied, then the lock was stolen from us at once.
 		return nil, ErrLockLost
 	}
-	return nil, nil
+	return nil, ErrAcquireInDoubt
 }
 
 // Release frees the lock in one generation-checked Operate that also removes
@@ -427,15 +462,26 @@ func (l *Locker) resolveRelease(ctx context.Context, lk *Lock) (bool, error) {
 		return false, nil
 	}
 	if lk.pending {
-		if !containsString(stringList(rec.Bins[BinPending]), lk.Entry()) {
+		if !containsString(StringList(rec.Bins[BinPending]), lk.Entry()) {
 			return true, nil
 		}
 		return false, ErrLockLost
 	}
-	if heldFrom(rec.Bins).Holder != lk.TxnID {
+	// No entry to tell by: our release is exactly one write that leaves
+	// no lock. A steal also is one write, but leaves the stealer's lock.
+	if nextGeneration(lk.Generation) == rec.Generation && heldFrom(rec.Bins).Holder == "" {
 		return true, nil
 	}
 	return false, ErrLockLost
+}
+
+// nextGeneration is the generation after one write (16-bit, skipping 0).
+func nextGeneration(g uint32) uint32 {
+	g = (g + 1) & 0xffff
+	if g == 0 {
+		g = 1
+	}
+	return g
 }
 
 // Break removes the lock of ukey (lck and lckto), keeping ptxns. Without

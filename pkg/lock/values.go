@@ -16,7 +16,8 @@ func callerBins(bins as.BinMap, appended bool) map[string]any {
 	return out
 }
 
-func stringList(v any) []string {
+// StringList returns the strings of a list bin value (others are skipped).
+func StringList(v any) []string {
 	l, _ := v.([]any)
 	out := make([]string, 0, len(l))
 	for _, x := range l {

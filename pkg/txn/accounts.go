@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 )
@@ -48,4 +49,32 @@ func accountUKey(rec *as.Record) string {
 	}
 	s, _ := rec.Bins[BinName].(string)
 	return s
+}
+
+// eachAccountConcurrently calls fn for every account of r matching filter,
+// from several goroutines (fn guards what it shares). It returns once every
+// call has returned.
+func (m *Manager) eachAccountConcurrently(ctx context.Context, r PartitionRange, filter *as.Expression, workers int, fn func(ukey string)) error {
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ukey := range work {
+				fn(ukey)
+			}
+		}()
+	}
+	err := m.forEachAccount(ctx, r, filter, []string{BinName}, func(ukey string, _ *as.Record) error {
+		select {
+		case work <- ukey:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(work)
+	wg.Wait()
+	return err
 }

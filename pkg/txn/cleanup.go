@@ -80,31 +80,13 @@ func (m *Manager) Cleanup(ctx context.Context, opts CleanupOptions) (*CleanupRep
 		r = *opts.Partitions
 	}
 	var mu sync.Mutex
-	work := make(chan string)
-	var wg sync.WaitGroup
-	for i := 0; i < opts.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ukey := range work {
-				rep := m.cleanAccount(ctx, ukey, opts)
-				mu.Lock()
-				report.add(rep)
-				mu.Unlock()
-			}
-		}()
-	}
 	filter := as.ExpOr(as.ExpBinExists(lock.BinPending), as.ExpBinExists(lock.BinLock))
-	err := m.forEachAccount(ctx, r, filter, []string{BinName}, func(ukey string, _ *as.Record) error {
-		select {
-		case work <- ukey:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	err := m.eachAccountConcurrently(ctx, r, filter, opts.Concurrency, func(ukey string) {
+		rep := m.cleanAccount(ctx, ukey, opts)
+		mu.Lock()
+		report.add(rep)
+		mu.Unlock()
 	})
-	close(work)
-	wg.Wait()
 	if err != nil {
 		return report, fmt.Errorf("cleanup: %w", err)
 	}
@@ -134,7 +116,7 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 	if lk.Stolen {
 		rep.StaleLocks = 1
 	}
-	entries := stringsOf(lk.Record[lock.BinPending])
+	entries := lock.StringList(lk.Record[lock.BinPending])
 	var done []any
 	var forward int64
 	var decided []decidedLeg
@@ -223,15 +205,4 @@ func (m *Manager) CleanupService(ctx context.Context, opts CleanupOptions, perio
 			return nil
 		}
 	}
-}
-
-func stringsOf(v any) []string {
-	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, x := range l {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -13,6 +13,11 @@ var (
 	// ErrInDoubt: the transaction stopped before its outcome could be
 	// confirmed; cleanup will drive it to all legs or none.
 	ErrInDoubt = errors.New("transaction outcome in doubt")
+	// ErrDuplicate: the txnid was used before (a retried or repeated run).
+	// This run applied nothing; the earlier run's outcome stands (cleanup
+	// finishes it if it is still pending). Use a new txnid for a new
+	// transaction.
+	ErrDuplicate = errors.New("transaction id already used")
 	// ErrNoAccount: an account does not exist.
 	ErrNoAccount = errors.New("account not found")
 )

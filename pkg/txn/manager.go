@@ -79,6 +79,7 @@ func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, 
 		return nil, fmt.Errorf("transaction %s: %w", txnid, err)
 	}
 	res := &Result{TxnID: txnid, Legs: legs}
+	run := &runState{id: newRunID()}
 	locks := make([]*lock.Lock, 0, len(legs))
 	for _, leg := range legs {
 		lk, err := m.locker.Acquire(ctx, leg.UKey, txnid)
@@ -90,11 +91,34 @@ func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, 
 			return res, classifyLockError(txnid, leg.UKey, err)
 		}
 		locks = append(locks, lk)
+		if lk.AlreadyPending {
+			// An earlier run of this txnid is still pending here: its
+			// outcome is cleanup's to decide, not ours to repeat.
+			m.dropLocks(ctx, locks)
+			return res, fmt.Errorf("transaction %s: %w: still pending on %s", txnid, ErrDuplicate, leg.UKey)
+		}
 	}
 	if len(legs) == 1 {
-		return m.commitSingle(ctx, res, locks[0])
+		return m.commitSingle(ctx, res, run, locks[0])
 	}
-	return m.commitTransfer(ctx, res, locks)
+	return m.commitTransfer(ctx, res, run, locks)
+}
+
+// runState is what one Run call knows about itself.
+type runState struct {
+	id string // written into its logs: a log with another run id is not ours
+}
+
+// checkOwnLog classifies a log found where this run wrote (or meant to
+// write) one: ours, a cleanup tombstone (fenced), or an earlier run's.
+func checkOwnLog(run *runState, l *LogRecord, txnid string) error {
+	switch {
+	case l.Run == run.id && l.TxnID == txnid:
+		return nil
+	case l.Status == StatusAborted:
+		return fmt.Errorf("%w: log %s:%s is a tombstone (fenced by cleanup)", ErrAborted, l.UKey, txnid)
+	}
+	return fmt.Errorf("%w: log %s:%s was written by an earlier run (status %s)", ErrDuplicate, l.UKey, txnid, l.Status)
 }
 
 func classifyLockError(txnid, ukey string, err error) error {
@@ -116,10 +140,10 @@ func (m *Manager) dropLocks(ctx context.Context, locks []*lock.Lock) {
 }
 
 // logBins are the bins of a leg's log record.
-func (m *Manager) logBins(leg Leg, txnid string, st Status, primary string, legs []Leg) as.BinMap {
+func (m *Manager) logBins(run *runState, leg Leg, txnid string, st Status, primary string, legs []Leg) as.BinMap {
 	b := as.BinMap{
 		LogTxnID: txnid, LogUKey: leg.UKey, LogAmount: leg.Amt, LogStatus: string(st),
-		LogPrimary: primary, LogTime: m.cfg.Clock.Now().UnixMilli(), LogSet: m.cfg.Set,
+		LogPrimary: primary, LogTime: m.cfg.Clock.Now().UnixMilli(), LogSet: m.cfg.Set, LogRun: run.id,
 	}
 	if len(legs) > 1 {
 		b[LogLegs] = formatLegs(legs)
@@ -202,17 +226,18 @@ func (m *Manager) readLogAfterCreate(_ context.Context, ukey, txnid string, bins
 
 // commitSingle finishes a one-leg transaction: its log, created directly
 // as committed, is the commit point; the release applies the amount.
-func (m *Manager) commitSingle(ctx context.Context, res *Result, lk *lock.Lock) (*Result, error) {
+func (m *Manager) commitSingle(ctx context.Context, res *Result, run *runState, lk *lock.Lock) (*Result, error) {
 	leg := res.Legs[0]
-	l, err := m.createLog(ctx, leg.UKey, res.TxnID, m.logBins(leg, res.TxnID, StatusCommitted, leg.UKey, nil))
+	l, err := m.createLog(ctx, leg.UKey, res.TxnID, m.logBins(run, leg, res.TxnID, StatusCommitted, leg.UKey, nil))
 	if err != nil {
 		// The log may or may not exist: cleanup decides from it.
 		return res, fmt.Errorf("transaction %s: %w: %v", res.TxnID, ErrInDoubt, err)
 	}
-	if l.Status != StatusCommitted || l.TxnID != res.TxnID {
-		// Cleanup fenced us with a tombstone before we wrote the log.
+	if err := checkOwnLog(run, l, res.TxnID); err != nil {
+		// A tombstone (cleanup fenced us) or an earlier run's log: drop
+		// our entry, apply nothing.
 		m.dropLocks(ctx, []*lock.Lock{lk})
-		return res, fmt.Errorf("transaction %s: %w: fenced by cleanup", res.TxnID, ErrAborted)
+		return res, fmt.Errorf("transaction %s: %w", res.TxnID, err)
 	}
 	res.Committed = true
 	if _, err := m.locker.Release(ctx, lk, as.AddOp(as.NewBin(BinBalance, leg.Amt))); err == nil {
@@ -221,3 +246,6 @@ func (m *Manager) commitSingle(ctx context.Context, res *Result, lk *lock.Lock) 
 	// A failed apply leaves the pending entry: cleanup rolls it forward.
 	return res, nil
 }
+
+// newRunID returns a short random nonce.
+func newRunID() string { return newID()[:18] }

@@ -28,6 +28,7 @@ const (
 	LogLegs    = "legs"  // "ukey=amt" of every leg, in canonical order
 	LogTime    = "ts"    // creation time, epoch ms
 	LogSet     = "set"   // the account set (the prototype wrote it too)
+	LogRun     = "run"   // nonce of the Run call that wrote it: tells our write from an earlier run's
 	IndexBin   = LogUKey // logs are found by ukey through a secondary index
 )
 
@@ -111,6 +112,7 @@ type LogRecord struct {
 	Primary string
 	Legs    []Leg
 	Time    int64
+	Run     string
 	Gen     uint32
 }
 
@@ -143,6 +145,7 @@ func decodeLog(rec *as.Record) (*LogRecord, error) {
 		l.Status = StatusCommitted
 	}
 	l.Primary, _ = b[LogPrimary].(string)
+	l.Run, _ = b[LogRun].(string)
 	if b[LogLegs] != nil {
 		legs, err := parseLegs(b[LogLegs])
 		if err != nil {

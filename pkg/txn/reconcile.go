@@ -130,30 +130,12 @@ func (m *Manager) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reconc
 		return report, nil
 	}
 	var mu sync.Mutex
-	work := make(chan string)
-	var wg sync.WaitGroup
-	for i := 0; i < opts.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ukey := range work {
-				a := m.reconcileAccount(ctx, ukey, opts)
-				mu.Lock()
-				report.add(a, opts.KeepBalanced)
-				mu.Unlock()
-			}
-		}()
-	}
-	err := m.forEachAccount(ctx, r, nil, []string{BinName}, func(ukey string, _ *as.Record) error {
-		select {
-		case work <- ukey:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	err := m.eachAccountConcurrently(ctx, r, nil, opts.Concurrency, func(ukey string) {
+		a := m.reconcileAccount(ctx, ukey, opts)
+		mu.Lock()
+		report.add(a, opts.KeepBalanced)
+		mu.Unlock()
 	})
-	close(work)
-	wg.Wait()
 	sort.Strings(report.Unbalanced)
 	sort.Strings(report.LockFailed)
 	sort.Slice(report.Accounts, func(i, j int) bool { return report.Accounts[i].UKey < report.Accounts[j].UKey })
@@ -191,7 +173,7 @@ func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts Reconcile
 	bal, _ := toInt64(lk.Record[BinBalance])
 	a.Balance = bal
 	pending := map[string]bool{}
-	for _, e := range stringsOf(lk.Record[lock.BinPending]) {
+	for _, e := range lock.StringList(lk.Record[lock.BinPending]) {
 		pending[e] = true
 	}
 	logs, err := m.accountLogs(ctx, ukey)

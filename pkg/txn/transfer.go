@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
@@ -15,9 +16,20 @@ import (
 // primary's log flips to committed, generation-checked: the commit point;
 // (3) one batch applies every amount with its lock release and marks the
 // secondary logs committed. K legs take K+3 round trips.
-func (m *Manager) commitTransfer(ctx context.Context, res *Result, locks []*lock.Lock) (*Result, error) {
+func (m *Manager) commitTransfer(ctx context.Context, res *Result, run *runState, locks []*lock.Lock) (*Result, error) {
 	primary := res.Legs[0].UKey
-	logs, err := m.createLogs(ctx, res, primary)
+	logs, err := m.createLogs(ctx, res, run, primary)
+	if errors.Is(err, ErrDuplicate) {
+		// An earlier run's logs: not ours to apply. That run can no longer
+		// commit either (our logs stand in its way), so if the primary is
+		// ours, decide it aborted; otherwise cleanup decides it from the
+		// earlier run's entries.
+		if own, _ := m.readLog(ctx, primary, res.TxnID); own != nil && own.Run == run.id {
+			_, _ = m.abortAtPrimary(ctx, res.TxnID, primary, true)
+		}
+		m.dropLocks(ctx, locks)
+		return res, fmt.Errorf("transaction %s: %w", res.TxnID, err)
+	}
 	if err != nil {
 		return m.abortTransfer(ctx, res, locks, err)
 	}
@@ -35,12 +47,12 @@ func (m *Manager) commitTransfer(ctx context.Context, res *Result, locks []*lock
 // createLogs creates every leg's log (status pending) in one batch. A leg
 // whose log already exists as a tombstone means cleanup fenced the
 // transaction: it must abort.
-func (m *Manager) createLogs(ctx context.Context, res *Result, primary string) ([]*LogRecord, error) {
+func (m *Manager) createLogs(ctx context.Context, res *Result, run *runState, primary string) ([]*LogRecord, error) {
 	logs := make([]*LogRecord, len(res.Legs))
 	bins := make([]as.BinMap, len(res.Legs))
 	keys := make([]*as.Key, len(res.Legs))
 	for i, leg := range res.Legs {
-		bins[i] = m.logBins(leg, res.TxnID, StatusPending, primary, res.Legs)
+		bins[i] = m.logBins(run, leg, res.TxnID, StatusPending, primary, res.Legs)
 		k, err := m.logKey(leg.UKey, res.TxnID)
 		if err != nil {
 			return nil, err
@@ -71,10 +83,17 @@ func (m *Manager) createLogs(ctx context.Context, res *Result, primary string) (
 		}
 		logs[i] = l
 	}
-	for i, l := range logs {
-		if l.TxnID != res.TxnID || l.Status != StatusPending {
-			return nil, fmt.Errorf("%w: log %s is %s (fenced by cleanup)", ErrAborted, LogKey(res.Legs[i].UKey, res.TxnID), l.Status)
+	var duplicate error
+	for _, l := range logs {
+		if err := checkOwnLog(run, l, res.TxnID); err != nil {
+			if errors.Is(err, ErrAborted) {
+				return nil, err
+			}
+			duplicate = err
 		}
+	}
+	if duplicate != nil {
+		return nil, duplicate
 	}
 	return logs, nil
 }
