@@ -5,6 +5,7 @@ import "time"
 // Held describes a lock found on a record when acquiring failed.
 type Held struct {
 	Holder   string    // lck.txnid; "" when the lock has vanished meanwhile
+	Owner    string    // lck.owner: the nonce of the Acquire call that took it
 	Deadline time.Time // lckto
 }
 

@@ -2,6 +2,8 @@ package lock
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -70,6 +72,7 @@ type acquireOpts struct {
 	ops       []*as.Operation
 	noPending bool
 	maxWait   time.Duration
+	owner     string // nonce of this Acquire call, stored in lck.owner
 }
 
 // WithOps adds operations executed atomically with the acquire (e.g. a read of bal).
@@ -93,7 +96,7 @@ func (l *Locker) Acquire(ctx context.Context, ukey, txnid string, opts ...Acquir
 	if err := ValidateTxnID(txnid); err != nil {
 		return nil, fmt.Errorf("acquire lock on %s: %w", ukey, err)
 	}
-	o := acquireOpts{maxWait: l.cfg.MaxWait}
+	o := acquireOpts{maxWait: l.cfg.MaxWait, owner: newOwner()}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -197,7 +200,9 @@ func (l *Locker) lockOps(ukey, txnid string, o *acquireOpts, overwrite, appendEn
 	}
 	mp := as.NewMapPolicyWithFlags(as.MapOrder.KEY_ORDERED, flags)
 	ops := []*as.Operation{
-		as.MapPutItemsOp(mp, BinLock, map[any]any{"txnid": txnid, "ukey": ukey}),
+		// owner tells this Acquire call's lock from one the same txnid took
+		// in an earlier call (a rerun), when a lost reply must be resolved.
+		as.MapPutItemsOp(mp, BinLock, map[any]any{"txnid": txnid, "ukey": ukey, "owner": o.owner}),
 		as.PutOp(as.NewBin(BinDeadline, millis(deadline))),
 	}
 	// No reads of these bins here: the client folds several results for one
@@ -287,13 +292,21 @@ func (l *Locker) readHeld(ctx context.Context, key *as.Key) (Held, uint32, error
 
 func heldFrom(bins as.BinMap) Held {
 	var h Held
+	field := func(k any, v any) {
+		switch k {
+		case "txnid":
+			h.Holder, _ = v.(string)
+		case "owner":
+			h.Owner, _ = v.(string)
+		}
+	}
 	if m, ok := bins[BinLock].(map[any]any); ok {
-		h.Holder, _ = m["txnid"].(string)
+		for k, v := range m {
+			field(k, v)
+		}
 	} else if pairs, ok := bins[BinLock].([]as.MapPair); ok {
 		for _, p := range pairs {
-			if p.Key == "txnid" {
-				h.Holder, _ = p.Value.(string)
-			}
+			field(p.Key, p.Value)
 		}
 	}
 	if ms, ok := toInt64(bins[BinDeadline]); ok {
@@ -351,6 +364,10 @@ func (l *Locker) resolveAcquire(ctx context.Context, key *as.Key, ukey, txnid st
 	h := heldFrom(rec.Bins)
 	entry := Entry(ukey, txnid)
 	pending := StringList(rec.Bins[BinPending])
+	if h.Holder == txnid && h.Owner != o.owner {
+		// The same txnid holds it from an earlier call: not this acquire.
+		return nil, ErrAcquireInDoubt
+	}
 	if h.Holder == txnid {
 		lk := &Lock{Key: key, UKey: ukey, TxnID: txnid, Generation: rec.Generation, Deadline: h.Deadline,
 			PendingCount: len(pending), pending: containsString(pending, entry)}
@@ -541,4 +558,11 @@ func (l *Locker) breakLock(ctx context.Context, ukey string, force, clearPending
 		}
 	}
 	return fmt.Errorf("break lock on %s: record kept changing", ukey)
+}
+
+// newOwner returns a random nonce identifying one Acquire call.
+func newOwner() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -90,13 +90,14 @@ func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, 
 			m.dropLocks(ctx, locks)
 			return res, classifyLockError(txnid, leg.UKey, err)
 		}
-		locks = append(locks, lk)
-		if lk.AlreadyPending {
-			// An earlier run of this txnid is still pending here: its
-			// outcome is cleanup's to decide, not ours to repeat.
+		if lk.Reentered || lk.AlreadyPending {
+			// An earlier run of this txnid holds this lock, or is still
+			// pending here: its outcome is cleanup's to decide, not ours to
+			// repeat. Its lock and entry are left as they are.
 			m.dropLocks(ctx, locks)
-			return res, fmt.Errorf("transaction %s: %w: still pending on %s", txnid, ErrDuplicate, leg.UKey)
+			return res, fmt.Errorf("transaction %s: %w: an earlier run is pending on %s", txnid, ErrDuplicate, leg.UKey)
 		}
+		locks = append(locks, lk)
 	}
 	if len(legs) == 1 {
 		return m.commitSingle(ctx, res, run, locks[0])

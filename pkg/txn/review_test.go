@@ -224,3 +224,97 @@ func (d *delayFirstOperate) Operate(p *as.WritePolicy, k *as.Key, ops ...*as.Ope
 	}
 	return d.ClientIfc.Operate(p, k, ops...)
 }
+
+// Second review pass (after 07760a3). A rerun of a txnid whose earlier run
+// still holds the lock re-enters it (lock.takeOver, Reenter): the earlier
+// run's entry is taken for this run's own (pending, not AlreadyPending).
+// createLog then finds the earlier run's committed log, checkOwnLog says
+// ErrDuplicate, and dropLocks removes the entry without its amount: the
+// committed leg is never applied.
+func TestReviewRerunReentersEarlierRunsLock(t *testing.T) {
+	f := newFixture(t)
+	f.accounts(t, 0, "usr0")
+	ctx := context.Background()
+	id := txn.NewTxnID()
+	// The first run commits (its log) and dies before its release.
+	crash := &crashClient{ClientIfc: f.env.Client, crashAt: 3}
+	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
+	t.Logf("first run: %+v, %v", res, err)
+	// The caller retries the same txnid; the dead run's lock is still on
+	// the record, held by this txnid.
+	res, err = f.manager(f.env.Client, 2).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
+	t.Logf("rerun: %+v, %v", res, err)
+	f.clock.Advance(time.Second)
+	rep, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cleanup: %+v", rep)
+	if got := f.balance(t, "usr0"); got != 50 {
+		t.Errorf("bal %d, want 50: the committed leg must be applied exactly once", got)
+	}
+	f.checkClean(t, "usr0")
+}
+
+// The same confusion through resolveAcquire: the rerun's create-only
+// acquire is refused (the earlier run holds the lock) but the reply is lost;
+// resolveAcquire finds the lock held by this txnid and returns it as this
+// acquire's, owning the earlier run's entry. dropLocks then removes it
+// without its amount.
+func TestReviewRerunInDoubtAcquireOnEarlierRunsLock(t *testing.T) {
+	f := newFixture(t)
+	f.accounts(t, 0, "usr0")
+	ctx := context.Background()
+	id := txn.NewTxnID()
+	crash := &crashClient{ClientIfc: f.env.Client, crashAt: 3}
+	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
+	t.Logf("first run: %+v, %v", res, err)
+	sc := &scriptedClient{ClientIfc: f.env.Client}
+	sc.onOperate = func(n int64, rec *as.Record, err as.Error) (*as.Record, as.Error) {
+		if n == 1 && err != nil {
+			return nil, &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true}
+		}
+		return rec, err
+	}
+	res, err = f.manager(sc, 2).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
+	t.Logf("rerun: %+v, %v", res, err)
+	f.clock.Advance(time.Second)
+	if _, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.balance(t, "usr0"); got != 50 {
+		t.Errorf("bal %d, want 50: the committed leg must be applied exactly once", got)
+	}
+	f.checkClean(t, "usr0")
+}
+
+// The K-leg rerun of a finished txnid, when createLog cannot read the log
+// it collided with (a transient read failure): createLogs returns a plain
+// error, not ErrDuplicate, so commitTransfer calls abortTransfer, which
+// finds the earlier run's committed primary and applies every leg again
+// ("committed after all" — unreachable for a run's own commit, since an
+// in-doubt flip returns ErrInDoubt before it).
+func TestReviewRerunTransferReadFailureAppliesAgain(t *testing.T) {
+	f := newFixture(t)
+	f.accounts(t, 0, "a", "b")
+	ctx := context.Background()
+	id := txn.NewTxnID()
+	legs := []txn.Leg{{UKey: "a", Amt: -40}, {UKey: "b", Amt: 40}}
+	if _, err := f.manager(f.env.Client, 1).Run(ctx, id, legs...); err != nil {
+		t.Fatal(err)
+	}
+	sc := &scriptedClient{ClientIfc: f.env.Client}
+	// The rerun's first 5 Gets (createLog's reads of the colliding log, the
+	// fixture's Retries) fail before being sent; later reads work.
+	sc.onGet = func(n int64) bool { return n <= 5 }
+	res, err := f.manager(sc, 2).Run(ctx, id, legs...)
+	t.Logf("rerun: %+v, %v", res, err)
+	f.clock.Advance(time.Second)
+	if _, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := f.balance(t, "a"), f.balance(t, "b"); a != -40 || b != 40 {
+		t.Errorf("bal a=%d b=%d, want -40/40 (applied once)", a, b)
+	}
+	f.checkClean(t, "a", "b")
+}

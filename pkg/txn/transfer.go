@@ -31,11 +31,11 @@ func (m *Manager) commitTransfer(ctx context.Context, res *Result, run *runState
 		return res, fmt.Errorf("transaction %s: %w", res.TxnID, err)
 	}
 	if err != nil {
-		return m.abortTransfer(ctx, res, locks, err)
+		return m.abortTransfer(ctx, res, run, locks, err)
 	}
 	if err := m.commitPoint(ctx, res.TxnID, primary, logs[0].Gen); err != nil {
 		if errorsIsAborted(err) {
-			return m.abortTransfer(ctx, res, locks, err)
+			return m.abortTransfer(ctx, res, run, locks, err)
 		}
 		return res, fmt.Errorf("transaction %s: %w: %v", res.TxnID, ErrInDoubt, err)
 	}
@@ -205,13 +205,20 @@ func (m *Manager) applyCommitted(ctx context.Context, res *Result, locks []*lock
 // abortTransfer decides the transaction aborted at its primary, then drops
 // the pending entries. If the decision cannot be written, the entries stay
 // and the outcome is left in doubt for cleanup.
-func (m *Manager) abortTransfer(ctx context.Context, res *Result, locks []*lock.Lock, cause error) (*Result, error) {
+func (m *Manager) abortTransfer(ctx context.Context, res *Result, run *runState, locks []*lock.Lock, cause error) (*Result, error) {
 	st, err := m.abortAtPrimary(ctx, res.TxnID, res.Legs[0].UKey, true)
 	switch {
 	case err != nil:
 		return res, fmt.Errorf("transaction %s: %w: %v (abort not recorded: %v)", res.TxnID, ErrInDoubt, cause, err)
 	case st == StatusCommitted:
-		// We had committed after all (an in-doubt flip): finish it.
+		// Committed after all: by this run (an in-doubt flip) only if the
+		// primary carries our run id; otherwise by an earlier run of the
+		// same txnid, whose legs are not ours to apply.
+		p, err := m.readLog(ctx, res.Legs[0].UKey, res.TxnID)
+		if err != nil || p == nil || p.Run != run.id {
+			m.dropLocks(ctx, locks)
+			return res, fmt.Errorf("transaction %s: %w: committed by an earlier run", res.TxnID, ErrDuplicate)
+		}
 		res.Committed = true
 		res.Applied = m.applyCommitted(ctx, res, locks)
 		return res, nil
