@@ -73,6 +73,7 @@ type acquireOpts struct {
 	noPending bool
 	maxWait   time.Duration
 	owner     string // nonce of this Acquire call, stored in lck.owner
+	ttl       time.Duration
 }
 
 // WithOps adds operations executed atomically with the acquire (e.g. a read of bal).
@@ -83,6 +84,10 @@ func WithOps(ops ...*as.Operation) AcquireOption {
 // WithoutPending takes the lock without adding a pending entry (for
 // reconciliation and cleanup, which leave nothing to clean up behind them).
 func WithoutPending() AcquireOption { return func(o *acquireOpts) { o.noPending = true } }
+
+// WithTTL overrides the lock duration for this acquire (maintenance work
+// such as cleanup or reconciliation takes several round trips under one lock).
+func WithTTL(d time.Duration) AcquireOption { return func(o *acquireOpts) { o.ttl = d } }
 
 // WithMaxWait overrides the configured MaxWait.
 func WithMaxWait(d time.Duration) AcquireOption { return func(o *acquireOpts) { o.maxWait = d } }
@@ -96,7 +101,7 @@ func (l *Locker) Acquire(ctx context.Context, ukey, txnid string, opts ...Acquir
 	if err := ValidateTxnID(txnid); err != nil {
 		return nil, fmt.Errorf("acquire lock on %s: %w", ukey, err)
 	}
-	o := acquireOpts{maxWait: l.cfg.MaxWait, owner: newOwner()}
+	o := acquireOpts{maxWait: l.cfg.MaxWait, owner: newOwner(), ttl: l.cfg.TTL}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -167,8 +172,8 @@ func (l *Locker) acquire(ctx context.Context, key *as.Key, ukey, txnid string, o
 			if err == nil {
 				return lk, nil
 			}
-			if HasCode(err, types.GENERATION_ERROR) || IsBusy(err) {
-				continue // someone else moved first: look again
+			if HasCode(err, types.GENERATION_ERROR) || IsBusy(err) || (IsTransient(err) && !IsInDoubt(err)) {
+				continue // someone moved first, or nothing was sent: look again
 			}
 			if IsInDoubt(err) {
 				lk, err := l.resolveAcquire(ctx, key, ukey, txnid, o)
@@ -193,7 +198,7 @@ func (l *Locker) acquire(ctx context.Context, key *as.Key, ukey, txnid string, o
 // lockOps are the writes that take the lock; overwrite is false for the
 // create-only first try.
 func (l *Locker) lockOps(ukey, txnid string, o *acquireOpts, overwrite, appendEntry bool) ([]*as.Operation, time.Time) {
-	deadline := l.cfg.Clock.Now().Add(l.cfg.TTL)
+	deadline := l.cfg.Clock.Now().Add(o.ttl)
 	flags := as.MapWriteFlagsCreateOnly
 	if overwrite {
 		flags = as.MapWriteFlagsDefault
@@ -234,7 +239,7 @@ func (l *Locker) tryCreate(key *as.Key, ukey, txnid string, o *acquireOpts) (*Lo
 // takeOver re-enters or steals the lock at generation gen.
 func (l *Locker) takeOver(key *as.Key, ukey, txnid string, o *acquireOpts, gen uint32, steal bool) (*Lock, error) {
 	var ops []*as.Operation
-	deadline := l.cfg.Clock.Now().Add(l.cfg.TTL)
+	deadline := l.cfg.Clock.Now().Add(o.ttl)
 	if steal {
 		// The old holder's entry stays in ptxns: cleanup resolves it.
 		ops, deadline = l.lockOps(ukey, txnid, o, true, !o.noPending)

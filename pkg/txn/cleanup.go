@@ -102,7 +102,7 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 	}
 	cleaner := "cln-" + newID()
 	lk, err := m.locker.Acquire(ctx, ukey, cleaner, lock.WithoutPending(),
-		lock.WithOps(as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait))
+		lock.WithOps(as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	switch {
 	case errors.Is(err, lock.ErrHeld), errors.Is(err, lock.ErrWaitTooLong):
 		rep.Busy = 1 // a live transaction holds it: next round

@@ -8,6 +8,11 @@ import (
 	"github.com/mxnlabs/mxn/pkg/lock"
 )
 
+// maintenanceLockTTL is the lock duration cleanup and reconciliation take:
+// each holds an account for several round trips (reading logs, deciding
+// transactions), longer than a transaction's default 100 ms.
+const maintenanceLockTTL = 2 * time.Second
+
 // Config configures a Manager. Zero fields take the defaults noted.
 type Config struct {
 	Namespace string // default "test"

@@ -68,9 +68,9 @@ func TestReviewReconcileInDoubtReleaseAfterSteal(t *testing.T) {
 	sc.onQuery = func() {
 		sc.onQuery = nil
 		// Reconcile holds usr0 and has read bal (0) and ptxns (none). It
-		// stalls past its lock's TTL + grace; a transaction steals the lock
-		// and commits +50.
-		f.clock.Advance(time.Second)
+		// stalls past its lock's TTL (2s for maintenance) + grace; a
+		// transaction steals the lock and commits +50.
+		f.clock.Advance(3 * time.Second)
 		if _, err := live.Run(ctx, txn.NewTxnID(), txn.Leg{UKey: "usr0", Amt: 50}); err != nil {
 			t.Errorf("live transaction: %v", err)
 		}
