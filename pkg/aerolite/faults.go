@@ -78,6 +78,9 @@ func (f *Faults) Set(cfg FaultConfig) {
 // Next makes the next n matching commands (writes only if writesOnly) fail
 // with kind, before any random fault. Deterministic: for tests.
 func (f *Faults) Next(kind FaultKind, n int, writesOnly bool) {
+	if n <= 0 {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.pending = append(f.pending, pendingFault{kind: kind, n: n, writesOnly: writesOnly})
@@ -106,7 +109,7 @@ func (f *Faults) decide(m *message) faultDecision {
 	if len(f.pending) == 0 && f.rng == nil {
 		return d
 	}
-	isWrite := m.info2&info2Write != 0
+	isWrite := messageWrites(m)
 	for i := range f.pending {
 		p := &f.pending[i]
 		if p.writesOnly && !isWrite {
@@ -153,4 +156,34 @@ func (f *Faults) apply(d *faultDecision, kind FaultKind) {
 			d.delay = 50 * time.Millisecond
 		}
 	}
+}
+
+// messageWrites reports whether a command writes: a single-record write, or
+// a batch with at least one write entry (the client leaves INFO2 of a batch
+// header at 0 and flags each entry).
+func messageWrites(m *message) bool {
+	if m.info2&info2Write != 0 {
+		return true
+	}
+	if m.info1&info1Batch == 0 {
+		return false
+	}
+	data, ok := m.field(fieldBatchIndex)
+	if !ok {
+		data, ok = m.field(fieldBatchWithSet)
+	}
+	if !ok {
+		return false
+	}
+	filter, _ := m.field(fieldFilterExp)
+	reqs, _, err := parseBatch(data, filter)
+	if err != nil {
+		return false
+	}
+	for _, r := range reqs {
+		if r.info2&info2Write != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -118,7 +118,7 @@ func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int
 		p.mu.RLock()
 		r := p.recs[d]
 		p.mu.RUnlock()
-		if r == nil || r.Set != ix.Set {
+		if r == nil || !ix.covers(r) {
 			continue
 		}
 		if r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix() {
@@ -177,7 +177,9 @@ func parseQuery(m *message) (*query, ResultCode) {
 		case fieldNamespace:
 			q.ns = string(f.data)
 		case fieldSet:
-			q.set, q.hasSet = string(f.data), true
+			// An empty set name (sent by the client for a scan of set "")
+			// means the whole namespace, as in the server.
+			q.set, q.hasSet = string(f.data), len(f.data) > 0
 		case fieldPIDArray:
 			if len(f.data)%2 != 0 {
 				return nil, rcParameterError

@@ -36,8 +36,12 @@ func (s *sindex) indexable(v any) (any, bool) {
 	return nil, false
 }
 
+// covers reports whether the index is on r's set: an index without a set
+// covers the whole namespace.
+func (s *sindex) covers(r *Record) bool { return s.Set == "" || r.Set == s.Set }
+
 func (s *sindex) add(d [20]byte, r *Record) {
-	if r == nil || r.Set != s.Set {
+	if r == nil || !s.covers(r) {
 		return
 	}
 	v, ok := r.Bin(s.Bin)
@@ -59,7 +63,7 @@ func (s *sindex) add(d [20]byte, r *Record) {
 }
 
 func (s *sindex) remove(d [20]byte, r *Record) {
-	if r == nil || r.Set != s.Set {
+	if r == nil || !s.covers(r) {
 		return
 	}
 	v, ok := r.Bin(s.Bin)
