@@ -97,8 +97,34 @@ func encodeParticle(v any) (byte, []byte) {
 	return ptNull, nil
 }
 
-// particleSize approximates the stored size of a value (record-size limits).
+// particleSize approximates the stored size of a value (record-size
+// limits) without encoding it: writes check it on every bin.
 func particleSize(v any) int {
-	_, b := encodeParticle(v)
-	return len(b)
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case int64, int, float64:
+		return 8
+	case bool:
+		return 1
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	case GeoJSON:
+		return len(x) + 3
+	case *List:
+		n := 5
+		for _, it := range x.Items {
+			n += 1 + particleSize(it)
+		}
+		return n
+	case *Map:
+		n := 5
+		for _, e := range x.Entries {
+			n += 2 + particleSize(e.Key) + particleSize(e.Value)
+		}
+		return n
+	}
+	return 0
 }
