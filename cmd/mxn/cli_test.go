@@ -73,7 +73,7 @@ func TestUnreachableServerIsOneLine(t *testing.T) {
 
 func TestHostsFromEnvironment(t *testing.T) {
 	t.Parallel()
-	addr := fmt.Sprintf("%s:%d", testServer.Host(), testServer.Port())
+	addr := fmt.Sprintf("%s:%d", testHost, testPort)
 	closed := strconv.Itoa(closedPort(t))
 
 	// AEROSPIKE_HOSTS beats AS_HOST/AS_PORT ...
@@ -86,7 +86,7 @@ func TestHostsFromEnvironment(t *testing.T) {
 	wantFail(t, r, exitError, "cannot reach Aerospike at 127.0.0.1:"+closed)
 
 	// AS_HOST/AS_PORT replace the defaults.
-	env = map[string]string{"AS_HOST": testServer.Host(), "AS_PORT": strconv.Itoa(testServer.Port())}
+	env = map[string]string{"AS_HOST": testHost, "AS_PORT": strconv.Itoa(testPort)}
 	if r := runEnv(t, env, "-s", "envhosts", "get", "-u", "usr0"); r.code != 0 {
 		t.Fatalf("AS_HOST/AS_PORT: exit %d, %q", r.code, r.stderr)
 	}

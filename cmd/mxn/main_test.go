@@ -12,18 +12,33 @@ import (
 	"testing"
 
 	"github.com/mxnlabs/mxn/pkg/aerolite"
+	"github.com/mxnlabs/mxn/pkg/testenv"
 )
 
-// testServer is shared by the tests; each test uses its own sets.
-var testServer *aerolite.Server
+// testHost and testPort locate the server the tests share (each test uses
+// its own sets): the first host of AEROSPIKE_HOSTS when it is set (a real
+// cluster), otherwise an aerolite started here.
+var (
+	testHost string
+	testPort int
+)
 
 func TestMain(m *testing.M) {
+	if hosts := os.Getenv("AEROSPIKE_HOSTS"); hosts != "" {
+		hs, err := testenv.ParseHosts(hosts)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "AEROSPIKE_HOSTS:", err)
+			os.Exit(1)
+		}
+		testHost, testPort = hs[0].Name, hs[0].Port
+		os.Exit(m.Run())
+	}
 	srv, err := aerolite.Run()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start aerolite:", err)
 		os.Exit(1)
 	}
-	testServer = srv
+	testHost, testPort = srv.Host(), srv.Port()
 	code := m.Run()
 	srv.Close()
 	os.Exit(code)
@@ -46,7 +61,7 @@ func runEnv(t *testing.T, env map[string]string, args ...string) result {
 // mxn runs mxn against the test server.
 func mxn(t *testing.T, args ...string) result {
 	t.Helper()
-	conn := []string{"--host", testServer.Host(), "--port", strconv.Itoa(testServer.Port())}
+	conn := []string{"--host", testHost, "--port", strconv.Itoa(testPort)}
 	return runEnv(t, nil, append(conn, args...)...)
 }
 

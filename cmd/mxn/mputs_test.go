@@ -18,7 +18,7 @@ func testConfig(t *testing.T, stderr *bytes.Buffer, args ...string) *globalConfi
 	cfg := newGlobalConfig(&bytes.Buffer{}, stderr, nil)
 	fs := pflag.NewFlagSet("mxn", pflag.ContinueOnError)
 	cfg.bindFlags(fs)
-	conn := []string{"--host", testServer.Host(), "--port", strconv.Itoa(testServer.Port())}
+	conn := []string{"--host", testHost, "--port", strconv.Itoa(testPort)}
 	if err := fs.Parse(append(conn, args...)); err != nil {
 		t.Fatal(err)
 	}
