@@ -43,12 +43,6 @@ func asErr(err as.Error) error {
 	return clientError{err}
 }
 
-// isCode reports whether err is an Aerospike error with one of codes.
-func isCode(err error, codes ...types.ResultCode) bool {
-	var ae as.Error
-	return errors.As(err, &ae) && ae.Matches(codes...)
-}
-
 // describeClientError renders "<message> (<CODE>[, in doubt])[: <cause>]".
 // The client's own Error() spans lines and repeats iteration and node
 // details that only matter when debugging the client itself.

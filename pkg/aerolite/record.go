@@ -61,15 +61,3 @@ func (r *Record) BinMap() map[string]any {
 func (r *Record) expired(now time.Time) bool {
 	return r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix()
 }
-
-// ttl returns the remaining time to live in seconds (-1 for never).
-func (r *Record) ttl(now time.Time) int64 {
-	if r.VoidTime == 0 {
-		return -1
-	}
-	left := int64(r.VoidTime) + citrusleafEpoch - now.Unix()
-	if left < 0 {
-		return 0
-	}
-	return left
-}

@@ -112,16 +112,6 @@ func srvIsCode(err error, rcs ...types.ResultCode) bool {
 	return ae.Matches(rcs...)
 }
 
-func srvWantCode(tb testing.TB, err error, rc types.ResultCode) {
-	tb.Helper()
-	if err == nil {
-		tb.Fatalf("got no error, want %v", rc)
-	}
-	if !srvIsCode(err, rc) {
-		tb.Fatalf("got error %v, want result code %d (%v)", err, rc, rc)
-	}
-}
-
 // srvPartition is the partition a key belongs to, as client and server
 // compute it.
 func srvPartition(k *as.Key) int {

@@ -2,7 +2,6 @@ package aerolite
 
 import (
 	"bytes"
-	"math"
 	"sort"
 )
 
@@ -268,12 +267,6 @@ func Clone(v any) any {
 		return append([]byte(nil), x...)
 	}
 	return v
-}
-
-// isNaN reports whether v is a float NaN (never equal to anything).
-func isNaN(v any) bool {
-	f, ok := v.(float64)
-	return ok && math.IsNaN(f)
 }
 
 // sortValues sorts values in server order (stable, for ordered lists).

@@ -3,7 +3,6 @@ package txn_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,7 +104,6 @@ type crashClient struct {
 	crashAt int64
 	after   bool
 	calls   atomic.Int64
-	mu      sync.Mutex
 }
 
 func crashErr(write bool) as.Error {

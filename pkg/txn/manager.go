@@ -40,14 +40,6 @@ func (m *Manager) Locker() *lock.Locker { return m.locker }
 // Client returns the client the manager uses.
 func (m *Manager) Client() as.ClientIfc { return m.client }
 
-func (m *Manager) accountKey(ukey string) (*as.Key, error) {
-	k, err := as.NewKey(m.cfg.Namespace, m.cfg.Set, ukey)
-	if err != nil {
-		return nil, fmt.Errorf("account key %q: %w", ukey, err)
-	}
-	return k, nil
-}
-
 func (m *Manager) logKey(ukey, txnid string) (*as.Key, error) {
 	k, err := as.NewKey(m.cfg.Namespace, LogSetName(m.cfg.Set), LogKey(ukey, txnid))
 	if err != nil {
@@ -196,7 +188,8 @@ func (m *Manager) createLog(ctx context.Context, ukey, txnid string, bins as.Bin
 		err := m.client.Put(wp, key, bins)
 		switch {
 		case err == nil:
-			return m.readLogAfterCreate(ctx, ukey, txnid, bins)
+			// Ours, as we wrote it, at generation 1: no need to read it back.
+			return decodeLog(&as.Record{Bins: bins, Generation: 1})
 		case lock.HasCode(err, types.KEY_EXISTS_ERROR) || lock.IsInDoubt(err):
 			l, rerr := m.readLog(ctx, ukey, txnid)
 			if rerr != nil {
@@ -217,12 +210,6 @@ func (m *Manager) createLog(ctx context.Context, ukey, txnid string, bins as.Bin
 		}
 	}
 	return nil, fmt.Errorf("create log %s:%s: %w", ukey, txnid, last)
-}
-
-// readLogAfterCreate returns the log just created without another round
-// trip: its content is what we wrote, at generation 1.
-func (m *Manager) readLogAfterCreate(_ context.Context, ukey, txnid string, bins as.BinMap) (*LogRecord, error) {
-	return decodeLog(&as.Record{Bins: bins, Generation: 1})
 }
 
 // commitSingle finishes a one-leg transaction: its log, created directly

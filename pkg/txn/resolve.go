@@ -32,7 +32,7 @@ func (d Decision) String() string { return [...]string{"undecided", "committed",
 // (generation-checked, so it cannot race a commit), a missing one is
 // created as an aborted tombstone (create-only, so a late writer cannot
 // create it afterwards).
-func (m *Manager) abortAtPrimary(ctx context.Context, txnid, primary string, _ bool) (Status, error) {
+func (m *Manager) abortAtPrimary(ctx context.Context, txnid, primary string) (Status, error) {
 	key, err := m.logKey(primary, txnid)
 	if err != nil {
 		return "", err
@@ -135,7 +135,7 @@ func (m *Manager) decideEntry(ctx context.Context, ukey, txnid string, minAge ti
 			}
 			return Aborted, l, nil
 		}
-		st, err := m.abortAtPrimary(ctx, txnid, primary, true)
+		st, err := m.abortAtPrimary(ctx, txnid, primary)
 		if err != nil {
 			return Undecided, l, err
 		}

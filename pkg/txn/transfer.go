@@ -25,7 +25,7 @@ func (m *Manager) commitTransfer(ctx context.Context, res *Result, run *runState
 		// ours, decide it aborted; otherwise cleanup decides it from the
 		// earlier run's entries.
 		if own, _ := m.readLog(ctx, primary, res.TxnID); own != nil && own.Run == run.id {
-			_, _ = m.abortAtPrimary(ctx, res.TxnID, primary, true)
+			_, _ = m.abortAtPrimary(ctx, res.TxnID, primary)
 		}
 		m.dropLocks(ctx, locks)
 		return res, fmt.Errorf("transaction %s: %w", res.TxnID, err)
@@ -206,7 +206,7 @@ func (m *Manager) applyCommitted(ctx context.Context, res *Result, locks []*lock
 // the pending entries. If the decision cannot be written, the entries stay
 // and the outcome is left in doubt for cleanup.
 func (m *Manager) abortTransfer(ctx context.Context, res *Result, run *runState, locks []*lock.Lock, cause error) (*Result, error) {
-	st, err := m.abortAtPrimary(ctx, res.TxnID, res.Legs[0].UKey, true)
+	st, err := m.abortAtPrimary(ctx, res.TxnID, res.Legs[0].UKey)
 	switch {
 	case err != nil:
 		return res, fmt.Errorf("transaction %s: %w: %v (abort not recorded: %v)", res.TxnID, ErrInDoubt, cause, err)
