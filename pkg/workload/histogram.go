@@ -63,6 +63,9 @@ func (h *Histogram) QuantileUs(q float64) int64 {
 	for i, c := range h.Counts {
 		seen += c
 		if seen >= rank {
+			if i == histogramBuckets-1 {
+				return h.MaxUs // the overflow bucket has no upper bound
+			}
 			return min(UpperBoundUs(i), h.MaxUs)
 		}
 	}
