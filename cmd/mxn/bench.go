@@ -14,6 +14,7 @@ import (
 
 	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 	"github.com/mxnlabs/mxn/pkg/workload"
 )
 
@@ -188,7 +189,7 @@ func benchTxns(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set strin
 		return row, err
 	}
 	defer dropSets(c, cfg.Namespace, set, txn.LogSetName(set))
-	counting := &txn.CountingClient{ClientIfc: c}
+	counting := txntest.NewCountingClient(c)
 	m := txn.NewManager(counting, txn.Config{Namespace: cfg.Namespace, Set: set, Seed: cfg.Seed,
 		Lock: lock.Config{TTL: time.Second, MaxWait: 2 * time.Second}})
 	// Uncontended: one transaction at a time.

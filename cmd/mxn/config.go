@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/mxnlabs/mxn/pkg/aerolite"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/pflag"

@@ -96,7 +96,7 @@ func runRandom(cmd *cobra.Command, c as.ClientIfc, cfg *globalConfig, f *rtxnsFl
 		return nil, err
 	}
 	if faulty != nil {
-		sum.FaultBefore, sum.FaultAfter = faulty.Before.Load(), faulty.After.Load()
+		sum.FaultBefore, sum.FaultAfter = faulty.NotSent.Load(), faulty.RepliesLost.Load()
 	}
 	// Statistics go through the plain client: a lost update of them is
 	// not worth a retry loop.

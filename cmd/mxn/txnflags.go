@@ -8,6 +8,7 @@ import (
 
 	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // lockFlags are the lock settings of the commands that take locks.
@@ -37,10 +38,11 @@ func (lf *lockFlags) config() lock.Config {
 
 // newManager builds the transaction manager for cfg, wrapping the client
 // in the failure injector when --fpct is set.
-func newManager(c as.ClientIfc, cfg *globalConfig, lf *lockFlags) (*txn.Manager, *txn.FaultyClient, error) {
-	var faulty *txn.FaultyClient
+func newManager(ac as.ClientIfc, cfg *globalConfig, lf *lockFlags) (*txn.Manager, *txntest.FaultyClient, error) {
+	var faulty *txntest.FaultyClient
+	var c txn.Client = ac
 	if cfg.FPct > 0 {
-		f, err := txn.NewFaultyClient(c, cfg.FPct, cfg.Seed)
+		f, err := txntest.NewFaultyClient(c, cfg.FPct, cfg.Seed)
 		if err != nil {
 			return nil, nil, usageErrorf("--fpct: %v", err)
 		}

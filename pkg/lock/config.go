@@ -34,7 +34,9 @@ type Config struct {
 	BusyRetries int
 
 	Clock Clock // default SystemClock
-	Seed  int64 // jitter seed
+	// IDs makes the owner nonces; default RandomIDs.
+	IDs  IDSource
+	Seed int64 // jitter seed
 
 	// WritePolicy is the base policy for lock commands (timeouts, etc.).
 	WritePolicy *as.WritePolicy
@@ -72,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Clock == nil {
 		c.Clock = SystemClock{}
+	}
+	if c.IDs == nil {
+		c.IDs = RandomIDs{}
 	}
 	if c.WritePolicy == nil {
 		c.WritePolicy = as.NewWritePolicy(0, 0)

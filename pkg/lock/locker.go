@@ -2,8 +2,6 @@ package lock
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -14,14 +12,14 @@ import (
 
 // Locker takes and releases record locks. Safe for concurrent use.
 type Locker struct {
-	client  as.ClientIfc
+	client  Client
 	cfg     Config
 	backoff *Backoff
 	stats   Stats
 }
 
 // New returns a Locker using client.
-func New(client as.ClientIfc, cfg Config) *Locker {
+func New(client Client, cfg Config) *Locker {
 	cfg = cfg.withDefaults()
 	return &Locker{client: client, cfg: cfg, backoff: NewBackoff(cfg.BackoffMin, cfg.BackoffMax, cfg.Seed)}
 }
@@ -101,7 +99,7 @@ func (l *Locker) Acquire(ctx context.Context, ukey, txnid string, opts ...Acquir
 	if err := ValidateTxnID(txnid); err != nil {
 		return nil, fmt.Errorf("acquire lock on %s: %w", ukey, err)
 	}
-	o := acquireOpts{maxWait: l.cfg.MaxWait, owner: newOwner(), ttl: l.cfg.TTL}
+	o := acquireOpts{maxWait: l.cfg.MaxWait, owner: shortID(l.cfg.IDs), ttl: l.cfg.TTL}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -563,11 +561,4 @@ func (l *Locker) breakLock(ctx context.Context, ukey string, force, clearPending
 		}
 	}
 	return fmt.Errorf("break lock on %s: record kept changing", ukey)
-}
-
-// newOwner returns a random nonce identifying one Acquire call.
-func newOwner() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // BenchmarkTransaction reports client round trips per transaction and
@@ -16,7 +17,7 @@ func BenchmarkTransaction(b *testing.B) {
 			f := newFixture(b)
 			ukeys := ukeysOf(1000)
 			f.accounts(b, 0, ukeys...)
-			counting := &txn.CountingClient{ClientIfc: f.env.Client}
+			counting := txntest.NewCountingClient(f.env.Client)
 			m := txn.NewManager(counting, txn.Config{Namespace: f.env.Namespace, Set: f.set})
 			b.SetParallelism(8)
 			b.ResetTimer()

@@ -100,7 +100,7 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
 		return rep
 	}
-	cleaner := "cln-" + newID()
+	cleaner := "cln-" + m.newID()
 	lk, err := m.locker.Acquire(ctx, ukey, cleaner, lock.WithoutPending(),
 		lock.WithOps(as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	switch {

@@ -22,6 +22,9 @@ type Config struct {
 	Lock lock.Config
 	// Clock is shared with the locks; default the wall clock.
 	Clock lock.Clock
+	// IDs makes run ids and maintenance ids, shared with the locks; default
+	// random (lock.RandomIDs). A simulation injects a seeded source.
+	IDs lock.IDSource
 	// Retries bounds the attempts of one protocol step that failed without
 	// effect (KEY_BUSY, errors before sending) or must be re-read after an
 	// in-doubt error; default 20.
@@ -42,13 +45,16 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = lock.SystemClock{}
 	}
+	if c.IDs == nil {
+		c.IDs = lock.RandomIDs{}
+	}
 	if c.Retries <= 0 {
 		c.Retries = 20
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
 	}
-	c.Lock.Namespace, c.Lock.Set, c.Lock.Clock = c.Namespace, c.Set, c.Clock
+	c.Lock.Namespace, c.Lock.Set, c.Lock.Clock, c.Lock.IDs = c.Namespace, c.Set, c.Clock, c.IDs
 	if c.Lock.Seed == 0 {
 		c.Lock.Seed = c.Seed
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // TestCrashPoints enumerates every client call of a transaction and stops
@@ -31,11 +32,11 @@ func TestCrashPoints(t *testing.T) {
 			ukeys := ukeysOf(len(sh.amts))
 			// A clean run counts the calls and checks the round-trip budget.
 			f.fund(t, ukeys)
-			counter := &crashClient{ClientIfc: f.env.Client}
+			counter := txntest.NewCrashClient(f.env.Client, 0, false)
 			if _, err := f.manager(counter, 1).Run(context.Background(), txn.NewTxnID(), legsOf(sh.amts)...); err != nil {
 				t.Fatal(err)
 			}
-			n := counter.calls.Load()
+			n := counter.Calls.Load()
 			if n != sh.wantCalls {
 				t.Fatalf("clean run made %d calls, want %d", n, sh.wantCalls)
 			}
@@ -68,7 +69,7 @@ func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64,
 	for _, u := range ukeys {
 		before[u] = f.balance(t, u)
 	}
-	crash := &crashClient{ClientIfc: f.env.Client, crashAt: k, after: after}
+	crash := txntest.NewCrashClient(f.env.Client, k, after)
 	res, runErr := f.manager(crash, k).Run(ctx, txn.NewTxnID(), legsOf(amts)...)
 	// The dead process's locks expire; then cleanup finishes its work.
 	f.clock.Advance(time.Second)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
-	"github.com/aerospike/aerospike-client-go/v7/types"
 
 	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/testenv"
@@ -30,7 +29,7 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) manager(c as.ClientIfc, seed int64) *txn.Manager {
+func (f *fixture) manager(c txn.Client, seed int64) *txn.Manager {
 	var clock lock.Clock // nil: the wall clock (a nil *FakeClock would not be nil here)
 	if f.clock != nil {
 		clock = f.clock
@@ -94,95 +93,6 @@ func (f *fixture) checkClean(t testing.TB, ukeys ...string) *txn.ReconcileReport
 		t.Errorf("reconcile: %s; total bal %d, total logged %d; accounts %+v", rep.Verdict(), rep.TotalBalance, rep.TotalLogged, rep.Accounts)
 	}
 	return rep
-}
-
-// crashClient stops working at call number crashAt (1-based): before that
-// call is sent, or just after it is applied; every later call fails too,
-// as if the process had died.
-type crashClient struct {
-	as.ClientIfc
-	crashAt int64
-	after   bool
-	calls   atomic.Int64
-}
-
-func crashErr(write bool) as.Error {
-	return &as.AerospikeError{ResultCode: types.NETWORK_ERROR, InDoubt: write}
-}
-
-// step decides what happens to one call: run it or not, and fail or not.
-func (c *crashClient) step() (run, fail bool) {
-	n := c.calls.Add(1)
-	switch {
-	case c.crashAt <= 0 || n < c.crashAt:
-		return true, false
-	case n == c.crashAt && c.after:
-		return true, true
-	}
-	return false, true
-}
-
-func (c *crashClient) Get(p *as.BasePolicy, k *as.Key, bins ...string) (*as.Record, as.Error) {
-	run, fail := c.step()
-	if !run {
-		return nil, crashErr(false)
-	}
-	r, err := c.ClientIfc.Get(p, k, bins...)
-	if fail {
-		return nil, crashErr(false)
-	}
-	return r, err
-}
-
-func (c *crashClient) Put(p *as.WritePolicy, k *as.Key, b as.BinMap) as.Error {
-	run, fail := c.step()
-	if !run {
-		return crashErr(false)
-	}
-	err := c.ClientIfc.Put(p, k, b)
-	if fail {
-		return crashErr(true)
-	}
-	return err
-}
-
-func (c *crashClient) Operate(p *as.WritePolicy, k *as.Key, ops ...*as.Operation) (*as.Record, as.Error) {
-	run, fail := c.step()
-	if !run {
-		return nil, crashErr(false)
-	}
-	r, err := c.ClientIfc.Operate(p, k, ops...)
-	if fail {
-		return nil, crashErr(true)
-	}
-	return r, err
-}
-
-func (c *crashClient) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
-	run, fail := c.step()
-	if !run {
-		for _, r := range recs {
-			r.BatchRec().ResultCode = types.NETWORK_ERROR
-		}
-		return crashErr(false)
-	}
-	err := c.ClientIfc.BatchOperate(p, recs)
-	if fail {
-		for _, r := range recs {
-			br := r.BatchRec()
-			br.ResultCode, br.InDoubt, br.Record = types.NETWORK_ERROR, true, nil
-		}
-		return crashErr(true)
-	}
-	return err
-}
-
-func (c *crashClient) Query(p *as.QueryPolicy, s *as.Statement) (*as.Recordset, as.Error) {
-	run, _ := c.step()
-	if !run {
-		return nil, crashErr(false)
-	}
-	return c.ClientIfc.Query(p, s)
 }
 
 func legsOf(amts map[string]int64) []txn.Leg {

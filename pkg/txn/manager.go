@@ -14,14 +14,14 @@ import (
 
 // Manager runs transactions, cleanup and reconciliation over one account set.
 type Manager struct {
-	client  as.ClientIfc
+	client  Client
 	cfg     Config
 	locker  *lock.Locker
 	backoff *lock.Backoff
 }
 
 // NewManager returns a Manager using client.
-func NewManager(client as.ClientIfc, cfg Config) *Manager {
+func NewManager(client Client, cfg Config) *Manager {
 	cfg = cfg.withDefaults()
 	return &Manager{
 		client:  client,
@@ -38,7 +38,7 @@ func (m *Manager) Config() Config { return m.cfg }
 func (m *Manager) Locker() *lock.Locker { return m.locker }
 
 // Client returns the client the manager uses.
-func (m *Manager) Client() as.ClientIfc { return m.client }
+func (m *Manager) Client() Client { return m.client }
 
 func (m *Manager) logKey(ukey, txnid string) (*as.Key, error) {
 	k, err := as.NewKey(m.cfg.Namespace, LogSetName(m.cfg.Set), LogKey(ukey, txnid))
@@ -71,7 +71,7 @@ func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, 
 		return nil, fmt.Errorf("transaction %s: %w", txnid, err)
 	}
 	res := &Result{TxnID: txnid, Legs: legs}
-	run := &runState{id: newRunID()}
+	run := &runState{id: m.newRunID()}
 	locks := make([]*lock.Lock, 0, len(legs))
 	for _, leg := range legs {
 		lk, err := m.locker.Acquire(ctx, leg.UKey, txnid)
@@ -234,6 +234,3 @@ func (m *Manager) commitSingle(ctx context.Context, res *Result, run *runState, 
 	// A failed apply leaves the pending entry: cleanup rolls it forward.
 	return res, nil
 }
-
-// newRunID returns a short random nonce.
-func newRunID() string { return newID()[:18] }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // TestConcurrentTransfersWithFaultsAndCleaner runs many goroutines of
@@ -42,7 +43,7 @@ func TestConcurrentTransfersWithFaultsAndCleaner(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			faulty, err := txn.NewFaultyClient(f.env.Client, 50, int64(g))
+			faulty, err := txntest.NewFaultyClient(f.env.Client, 50, int64(g))
 			if err != nil {
 				t.Error(err)
 				return
@@ -50,7 +51,7 @@ func TestConcurrentTransfersWithFaultsAndCleaner(t *testing.T) {
 			m := txn.NewManager(faulty, cfg(int64(g)))
 			defer func() {
 				mu.Lock()
-				injected += faulty.Before.Load() + faulty.After.Load()
+				injected += faulty.NotSent.Load() + faulty.RepliesLost.Load()
 				mu.Unlock()
 			}()
 			for i := 0; i < 30 && ctx.Err() == nil; i++ {

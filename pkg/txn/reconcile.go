@@ -165,7 +165,7 @@ func (m *Manager) reconcileAccount(ctx context.Context, ukey string, opts Reconc
 
 func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts ReconcileOptions) (AccountReport, error) {
 	a := AccountReport{UKey: ukey}
-	lk, err := m.locker.Acquire(ctx, ukey, "rcn-"+newID(), lock.WithoutPending(),
+	lk, err := m.locker.Acquire(ctx, ukey, "rcn-"+m.newID(), lock.WithoutPending(),
 		lock.WithOps(as.GetBinOp(BinBalance), as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	if err != nil {
 		return a, err

@@ -14,6 +14,7 @@ import (
 	"github.com/aerospike/aerospike-client-go/v7/types"
 
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // scriptedClient lets a test act between the calls of one manager: onQuery
@@ -237,7 +238,7 @@ func TestReviewRerunReentersEarlierRunsLock(t *testing.T) {
 	ctx := context.Background()
 	id := txn.NewTxnID()
 	// The first run commits (its log) and dies before its release.
-	crash := &crashClient{ClientIfc: f.env.Client, crashAt: 3}
+	crash := txntest.NewCrashClient(f.env.Client, 3, false)
 	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("first run: %+v, %v", res, err)
 	// The caller retries the same txnid; the dead run's lock is still on
@@ -266,7 +267,7 @@ func TestReviewRerunInDoubtAcquireOnEarlierRunsLock(t *testing.T) {
 	f.accounts(t, 0, "usr0")
 	ctx := context.Background()
 	id := txn.NewTxnID()
-	crash := &crashClient{ClientIfc: f.env.Client, crashAt: 3}
+	crash := txntest.NewCrashClient(f.env.Client, 3, false)
 	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("first run: %+v, %v", res, err)
 	sc := &scriptedClient{ClientIfc: f.env.Client}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mxnlabs/mxn/pkg/txn"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 func TestSingleRecordTransaction(t *testing.T) {
@@ -80,7 +81,7 @@ func TestStaleWriterIsFenced(t *testing.T) {
 	f := newFixture(t)
 	f.accounts(t, 0, "usr0")
 	// The stalled writer crashes right after taking its lock (call 1).
-	stalled := &crashClient{ClientIfc: f.env.Client, crashAt: 2}
+	stalled := txntest.NewCrashClient(f.env.Client, 2, false)
 	m := f.manager(stalled, 1)
 	id := txn.NewTxnID()
 	if _, err := m.Run(context.Background(), id, txn.Leg{UKey: "usr0", Amt: 50}); err == nil {
