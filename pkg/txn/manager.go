@@ -52,7 +52,13 @@ func (m *Manager) logKey(ukey, txnid string) (*as.Key, error) {
 type Result struct {
 	TxnID     string `json:"txnid"`
 	Legs      []Leg  `json:"legs"`
-	Committed bool   `json:"committed"`
+	// RunID is the nonce this run wrote into its logs (field run): it
+	// tells this run's logs from another run's of the same txnid.
+	RunID string `json:"run"`
+	// Outcome is how the run ended; Committed is true for both committed
+	// outcomes.
+	Outcome   Outcome `json:"outcome"`
+	Committed bool    `json:"committed"`
 	// Applied counts the legs this call applied; a committed transaction
 	// whose other legs could not be applied here is finished by cleanup.
 	Applied int `json:"applied"`
@@ -63,6 +69,17 @@ type Result struct {
 // (a UUID) and must not contain ':'. A nil error means committed; ErrConflict
 // and ErrAborted mean nothing was applied; ErrInDoubt means cleanup decides.
 func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, error) {
+	res, err := m.run(ctx, txnid, legs...)
+	if res != nil {
+		res.Outcome = OutcomeOf(err)
+		if res.Outcome == OutcomeCommitted && res.Applied < len(res.Legs) {
+			res.Outcome = OutcomeCommittedUnapplied
+		}
+	}
+	return res, err
+}
+
+func (m *Manager) run(ctx context.Context, txnid string, legs ...Leg) (*Result, error) {
 	if err := lock.ValidateTxnID(txnid); err != nil {
 		return nil, err
 	}
@@ -70,8 +87,8 @@ func (m *Manager) Run(ctx context.Context, txnid string, legs ...Leg) (*Result, 
 	if err != nil {
 		return nil, fmt.Errorf("transaction %s: %w", txnid, err)
 	}
-	res := &Result{TxnID: txnid, Legs: legs}
 	run := &runState{id: m.newRunID()}
+	res := &Result{TxnID: txnid, Legs: legs, RunID: run.id}
 	locks := make([]*lock.Lock, 0, len(legs))
 	for _, leg := range legs {
 		lk, err := m.locker.Acquire(ctx, leg.UKey, txnid)
