@@ -28,6 +28,9 @@ var (
 	// a lock and a pending entry behind. Start over with a new txnid;
 	// cleanup rolls back whatever lands late.
 	ErrAcquireInDoubt = errors.New("acquire in doubt")
+	// ErrAlreadyPending: the entry "<ukey>:<txnid>" is already in ptxns,
+	// left by another acquire of the same txnid; nothing was applied.
+	ErrAlreadyPending = errors.New("entry already pending")
 )
 
 // HasCode reports whether err carries one of the Aerospike result codes.

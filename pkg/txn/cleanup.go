@@ -14,32 +14,45 @@ import (
 
 // CleanupOptions select what cleanup looks at.
 type CleanupOptions struct {
-	// MinAge leaves alone pending transactions whose log is younger.
+	// MinAge leaves alone pending entries whose log is younger (their
+	// account's lock has expired, so their run is stalled or dead).
 	MinAge time.Duration
+	// SweepAge is how old a pending log without a decision must be before
+	// the sweep aborts its run: the sweep sees no lock, so it must wait
+	// longer than any live run takes. Default DefaultSweepAge (from the
+	// lock TTL and grace); a cleanup after every writer has stopped may
+	// use a tiny value.
+	SweepAge time.Duration
 	// DryRun decides nothing and writes nothing: it reports what it would do.
 	DryRun bool
 	// Partitions limits cleanup to a partition range (default all).
 	Partitions *PartitionRange
-	// UKey limits cleanup to one account.
+	// UKey limits cleanup to one account (and its logs).
 	UKey string
-	// Concurrency is the number of accounts cleaned at once (default 4).
+	// Concurrency is the number of accounts (and logs) cleaned at once
+	// (default 4).
 	Concurrency int
-	// LockWait bounds how long to wait for an account's lock (default the
-	// lock TTL + grace: enough to steal an expired one).
+	// LockWait bounds how long to wait for an account's lock (default
+	// long enough to steal an expired maintenance lock).
 	LockWait time.Duration
 }
 
 // CleanupReport says what cleanup did (or, in a dry run, would do).
 type CleanupReport struct {
-	Accounts      int      `json:"accounts"`
-	RolledForward int      `json:"rolled_forward"`
-	RolledBack    int      `json:"rolled_back"`
-	Undecided     int      `json:"undecided"`
-	Busy          int      `json:"busy"`
-	StaleLocks    int      `json:"stale_locks"`
-	Amount        int64    `json:"amount_rolled_forward"`
-	DryRun        bool     `json:"dry_run,omitempty"`
-	Errors        []string `json:"errors,omitempty"`
+	Accounts      int   `json:"accounts"`
+	RolledForward int   `json:"rolled_forward"`
+	RolledBack    int   `json:"rolled_back"`
+	Undecided     int   `json:"undecided"`
+	Busy          int   `json:"busy"`
+	StaleLocks    int   `json:"stale_locks"`
+	Amount        int64 `json:"amount_rolled_forward"`
+	// LogsFinalized counts pending logs given their run's final status.
+	LogsFinalized int `json:"logs_finalized"`
+	// LogsPending counts pending logs left so (their run is younger than
+	// SweepAge and may still be live).
+	LogsPending int      `json:"logs_pending"`
+	DryRun      bool     `json:"dry_run,omitempty"`
+	Errors      []string `json:"errors,omitempty"`
 }
 
 func (r *CleanupReport) add(o CleanupReport) {
@@ -50,47 +63,120 @@ func (r *CleanupReport) add(o CleanupReport) {
 	r.Busy += o.Busy
 	r.StaleLocks += o.StaleLocks
 	r.Amount += o.Amount
+	r.LogsFinalized += o.LogsFinalized
+	r.LogsPending += o.LogsPending
 	r.Errors = append(r.Errors, o.Errors...)
 }
 
 // Clean reports whether nothing was left pending or failed.
-func (r *CleanupReport) Clean() bool { return r.Undecided == 0 && r.Busy == 0 && len(r.Errors) == 0 }
+func (r *CleanupReport) Clean() bool {
+	return r.Undecided == 0 && r.Busy == 0 && r.LogsPending == 0 && len(r.Errors) == 0
+}
 
-// Cleanup finishes failed transactions: for every account with pending
-// entries (or a stale lock) it takes the account's lock, decides each
-// pending transaction at its primary (rolling forward the committed ones
-// and rolling back the rest, leaving tombstones that fence late writers),
-// and writes the result in one generation-checked release. It is
-// idempotent and safe beside live traffic and other cleaners.
+// Changed reports whether the round changed anything (a dry run: would have).
+func (r *CleanupReport) Changed() bool {
+	return r.RolledForward+r.RolledBack+r.LogsFinalized > 0
+}
+
+// DefaultSweepAge is the SweepAge for locks of ttl and grace: twenty lock
+// lifetimes, far longer than a run takes to lock its accounts (each lock
+// waits at most TTL + grace) and commit.
+func DefaultSweepAge(ttl, grace time.Duration) time.Duration { return 20 * (ttl + grace) }
+
+// Cleanup finishes failed transactions. First a sweep of the log set
+// decides every pending log: a run whose primary is decided gets that
+// status on all its logs; a run older than SweepAge is aborted at its
+// primary. Then, for every account with pending entries (or a stale lock),
+// it takes the account's lock, decides each entry's run, and writes the
+// result in one fenced release (rolling committed legs forward, the rest
+// back). It is idempotent and safe beside live traffic and other cleaners.
 func (m *Manager) Cleanup(ctx context.Context, opts CleanupOptions) (*CleanupReport, error) {
+	lc := m.locker.Config()
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
 	if opts.LockWait <= 0 {
-		cfg := m.locker.Config()
-		opts.LockWait = cfg.TTL + cfg.Grace + 50*time.Millisecond
+		opts.LockWait = maintenanceLockTTL + lc.Grace + 100*time.Millisecond
+	}
+	if opts.SweepAge <= 0 {
+		opts.SweepAge = DefaultSweepAge(lc.TTL, lc.Grace)
 	}
 	report := &CleanupReport{DryRun: opts.DryRun}
+	var mu sync.Mutex
+	add := func(o CleanupReport) {
+		mu.Lock()
+		report.add(o)
+		mu.Unlock()
+	}
 	if opts.UKey != "" {
-		report.add(m.cleanAccount(ctx, opts.UKey, opts))
+		logs, err := m.accountLogs(ctx, opts.UKey)
+		if err != nil {
+			return report, fmt.Errorf("cleanup: %w", err)
+		}
+		for _, l := range logs {
+			if l.Status == StatusPending {
+				add(m.sweepLog(ctx, l, opts))
+			}
+		}
+		add(m.cleanAccount(ctx, opts.UKey, opts))
 		return report, nil
 	}
 	r := AllPartitions
 	if opts.Partitions != nil {
 		r = *opts.Partitions
 	}
-	var mu sync.Mutex
+	pending := as.ExpEq(as.ExpStringBin(LogStatus), as.ExpStringVal(string(StatusPending)))
+	err := m.scanConcurrently(ctx, LogSetName(m.cfg.Set), r, pending, nil, opts.Concurrency, func(rec *as.Record) {
+		l, err := decodeLog(rec)
+		if err != nil {
+			add(CleanupReport{Errors: []string{err.Error()}})
+			return
+		}
+		add(m.sweepLog(ctx, l, opts))
+	})
+	if err != nil {
+		return report, fmt.Errorf("cleanup: sweep logs: %w", err)
+	}
 	filter := as.ExpOr(as.ExpBinExists(lock.BinPending), as.ExpBinExists(lock.BinLock))
-	err := m.eachAccountConcurrently(ctx, r, filter, opts.Concurrency, func(ukey string) {
-		rep := m.cleanAccount(ctx, ukey, opts)
-		mu.Lock()
-		report.add(rep)
-		mu.Unlock()
+	err = m.eachAccountConcurrently(ctx, r, filter, opts.Concurrency, func(ukey string) {
+		add(m.cleanAccount(ctx, ukey, opts))
 	})
 	if err != nil {
 		return report, fmt.Errorf("cleanup: %w", err)
 	}
 	return report, nil
+}
+
+// sweepLog decides the run of one pending log and records the decision on
+// the log. Its run is aborted only when older than SweepAge.
+func (m *Manager) sweepLog(ctx context.Context, l *LogRecord, opts CleanupOptions) (rep CleanupReport) {
+	d, err := m.fateOf(ctx, l)
+	if err == nil && d == Undecided {
+		if !oldEnough(l, m.cfg.Clock.Now(), opts.SweepAge) {
+			rep.LogsPending = 1
+			return rep
+		}
+		if opts.DryRun {
+			rep.LogsFinalized = 1
+			return rep
+		}
+		d, err = m.abortRun(ctx, l)
+	}
+	if err != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("log %s:%s: %v", l.UKey, l.TxnID, err))
+		return rep
+	}
+	if opts.DryRun || l.IsPrimary() {
+		// A primary is final once its run is decided: that decision is
+		// written on it.
+		rep.LogsFinalized = 1
+		return rep
+	}
+	rep.LogsFinalized = m.finalizeLogs(ctx, []*LogRecord{l}, []Decision{d})
+	if rep.LogsFinalized == 0 {
+		rep.LogsPending = 1 // left for the next round
+	}
+	return rep
 }
 
 // cleanAccount resolves the pending entries of one account.
@@ -100,8 +186,7 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
 		return rep
 	}
-	cleaner := "cln-" + m.newID()
-	lk, err := m.locker.Acquire(ctx, ukey, cleaner, lock.WithoutPending(),
+	lk, err := m.locker.Acquire(ctx, ukey, "cln-"+m.newID(), lock.WithoutPending(),
 		lock.WithOps(as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	switch {
 	case errors.Is(err, lock.ErrHeld), errors.Is(err, lock.ErrWaitTooLong):
@@ -117,9 +202,9 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		rep.StaleLocks = 1
 	}
 	entries := lock.StringList(lk.Record[lock.BinPending])
-	var done []any
-	var forward int64
-	var decided []decidedLeg
+	var decs []entryDecision
+	var logs []*LogRecord
+	var fates []Decision
 	for _, e := range entries {
 		eukey, txnid, err := lock.ParseEntry(e)
 		if err != nil {
@@ -131,63 +216,66 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", e, err))
 			continue
 		}
+		var amt int64
+		if l != nil {
+			amt = l.Amt
+			sib := siblings(l)
+			logs, fates = append(logs, sib...), append(fates, repeat(dec, len(sib))...)
+		}
+		decs = append(decs, entryDecision{entry: e, dec: dec, amt: amt})
 		switch dec {
 		case Committed:
-			forward += l.Amt
 			rep.RolledForward++
-			rep.Amount += l.Amt
+			rep.Amount += amt
 		case Aborted:
 			rep.RolledBack++
 		default:
 			rep.Undecided++
-			continue
 		}
-		done = append(done, e)
-		decided = append(decided, decidedLeg{ukey: eukey, txnid: txnid, dec: dec, log: l})
 	}
 	if opts.DryRun {
 		_, _ = m.locker.Release(ctx, lk)
 		return rep
 	}
+	plan := planRelease(decs, len(entries))
 	var ops []*as.Operation
-	if len(done) > 0 {
-		if len(done) == len(entries) {
-			ops = append(ops, as.PutOp(as.NewBin(lock.BinPending, nil)))
-		} else {
-			ops = append(ops, as.ListRemoveByValueListOp(lock.BinPending, done, as.ListReturnTypeNone))
-		}
+	switch {
+	case plan.removeAll:
+		ops = append(ops, as.PutOp(as.NewBin(lock.BinPending, nil)))
+	case len(plan.remove) > 0:
+		ops = append(ops, as.ListRemoveByValueListOp(lock.BinPending, plan.remove, as.ListReturnTypeNone))
 	}
-	if forward != 0 {
-		ops = append(ops, as.AddOp(as.NewBin(BinBalance, forward)))
+	if plan.forward != 0 {
+		ops = append(ops, as.AddOp(as.NewBin(BinBalance, plan.forward)))
 	}
 	if _, err := m.locker.Release(ctx, lk, ops...); err != nil {
-		// Nothing applied (generation check): the next round redoes it.
+		// Nothing applied (fenced release): the next round redoes it.
 		rep.RolledForward, rep.RolledBack, rep.Amount = 0, 0, 0
 		return fail(err)
 	}
-	m.finalizeLogs(ctx, decided)
+	rep.LogsFinalized = m.finalizeLogs(ctx, logs, fates)
 	return rep
 }
 
-type decidedLeg struct {
-	ukey, txnid string
-	dec         Decision
-	log         *LogRecord
+// siblings returns l and stubs of the other logs of its run (from its legs
+// bin), pending as far as the caller knows: finalizeLogs only writes those
+// still pending and written by l's run.
+func siblings(l *LogRecord) []*LogRecord {
+	out := []*LogRecord{l}
+	for _, leg := range l.Legs {
+		if leg.UKey != l.UKey {
+			out = append(out, &LogRecord{TxnID: l.TxnID, UKey: leg.UKey, Run: l.Run, Status: StatusPending})
+		}
+	}
+	return out
 }
 
-// finalizeLogs records the decision on leg logs still marked pending, so
-// that readers need not consult the primary (best effort).
-func (m *Manager) finalizeLogs(ctx context.Context, legs []decidedLeg) {
-	for _, d := range legs {
-		if d.log == nil || d.log.Status != StatusPending {
-			continue
-		}
-		st := StatusAborted
-		if d.dec == Committed {
-			st = StatusCommitted
-		}
-		m.markLogs(ctx, d.txnid, []Leg{{UKey: d.ukey}}, st)
+func repeat(d Decision, n int) []Decision {
+	out := make([]Decision, n)
+	for i := range out {
+		out[i] = d
 	}
+	return out
 }
 
 // CleanupService runs Cleanup every period until ctx is done, calling

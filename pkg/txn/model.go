@@ -161,3 +161,14 @@ func decodeLog(rec *as.Record) (*LogRecord, error) {
 	}
 	return l, nil
 }
+
+// sortedBinNames returns the bin names of b in order, so that the same
+// write always sends its operations in the same order.
+func sortedBinNames(b as.BinMap) []string {
+	names := make([]string, 0, len(b))
+	for k := range b {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}

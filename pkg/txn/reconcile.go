@@ -21,7 +21,8 @@ type ReconcileOptions struct {
 	Partitions *PartitionRange
 	// Concurrency is the number of accounts reconciled at once (default 4).
 	Concurrency int
-	// LockWait bounds the wait for each account's lock (default 2s).
+	// LockWait bounds the wait for each account's lock (default long
+	// enough to steal an expired maintenance lock of cleanup).
 	LockWait time.Duration
 	// KeepBalanced keeps balanced accounts in the report (default: only
 	// the unbalanced and unlockable ones are listed).
@@ -31,26 +32,30 @@ type ReconcileOptions struct {
 // AccountReport is the reconciliation of one account: its balance against
 // the committed amounts of its logs, pending amounts apart.
 type AccountReport struct {
-	UKey      string `json:"ukey"`
-	Balance   int64  `json:"bal"`
-	Logged    int64  `json:"log_amt"`
-	Pending   int64  `json:"pend_amt"`
-	Logs      int    `json:"logs"`
-	Undecided int    `json:"undecided,omitempty"`
+	UKey    string `json:"ukey"`
+	Balance int64  `json:"bal"`
+	Logged  int64  `json:"log_amt"`
+	Pending int64  `json:"pend_amt"`
+	Logs    int    `json:"logs"`
+	// NonFinal counts logs still marked pending (their run undecided, or
+	// decided but not yet recorded on this log): none after cleanup.
+	NonFinal  int    `json:"non_final,omitempty"`
 	Balanced  bool   `json:"balanced"`
 	LockError string `json:"lock_error,omitempty"`
 }
 
 // ReconcileReport sums up a reconciliation.
 type ReconcileReport struct {
-	Partitions   PartitionRange  `json:"partitions"`
-	Checked      int             `json:"checked"`
-	Balanced     int             `json:"balanced"`
-	Unbalanced   []string        `json:"unbalanced"`
-	LockFailed   []string        `json:"lock_failed"`
-	TotalBalance int64           `json:"total_bal"`
-	TotalLogged  int64           `json:"total_log_amt"`
-	TotalPending int64           `json:"total_pend_amt"`
+	Partitions   PartitionRange `json:"partitions"`
+	Checked      int            `json:"checked"`
+	Balanced     int            `json:"balanced"`
+	Unbalanced   []string       `json:"unbalanced"`
+	LockFailed   []string       `json:"lock_failed"`
+	TotalBalance int64          `json:"total_bal"`
+	TotalLogged  int64          `json:"total_log_amt"`
+	TotalPending int64          `json:"total_pend_amt"`
+	// NonFinalLogs counts logs still marked pending (see AccountReport).
+	NonFinalLogs int             `json:"non_final_logs"`
 	Accounts     []AccountReport `json:"accounts,omitempty"`
 }
 
@@ -86,6 +91,7 @@ func (r *ReconcileReport) Merge(o *ReconcileReport) {
 	r.TotalBalance += o.TotalBalance
 	r.TotalLogged += o.TotalLogged
 	r.TotalPending += o.TotalPending
+	r.NonFinalLogs += o.NonFinalLogs
 	r.Accounts = append(r.Accounts, o.Accounts...)
 	sort.Strings(r.Unbalanced)
 	sort.Strings(r.LockFailed)
@@ -99,6 +105,7 @@ func (r *ReconcileReport) add(a AccountReport, keep bool) {
 		r.TotalBalance += a.Balance
 		r.TotalLogged += a.Logged
 		r.TotalPending += a.Pending
+		r.NonFinalLogs += a.NonFinal
 		if a.Balanced {
 			r.Balanced++
 		} else {
@@ -118,7 +125,7 @@ func (m *Manager) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reconc
 		opts.Concurrency = 4
 	}
 	if opts.LockWait <= 0 {
-		opts.LockWait = 2 * time.Second
+		opts.LockWait = maintenanceLockTTL + m.locker.Config().Grace + 100*time.Millisecond
 	}
 	r := AllPartitions
 	if opts.Partitions != nil {
@@ -146,23 +153,28 @@ func (m *Manager) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reconc
 }
 
 // reconcileAccount reconciles one account, retrying when its lock is lost
-// mid-read (the prototype could then report a false imbalance).
+// mid-read (the prototype could then report a false imbalance) or busy.
 func (m *Manager) reconcileAccount(ctx context.Context, ukey string, opts ReconcileOptions) AccountReport {
-	var a AccountReport
-	for attempt := 0; attempt < 5; attempt++ {
-		var err error
-		a, err = m.reconcileOnce(ctx, ukey, opts)
+	bo := m.backoffer("reconcile " + ukey)
+	bo.SetBudget(reconcileTries)
+	for {
+		a, err := m.reconcileOnce(ctx, ukey, opts)
 		if err == nil {
 			return a
 		}
-		a = AccountReport{UKey: ukey, LockError: err.Error()}
-		if !errors.Is(err, lock.ErrLockLost) && !errors.Is(err, lock.ErrHeld) && !errors.Is(err, lock.ErrWaitTooLong) {
-			return a
+		retry := errors.Is(err, lock.ErrLockLost) || errors.Is(err, lock.ErrHeld) || errors.Is(err, lock.ErrWaitTooLong)
+		if !retry || bo.Backoff(ctx, err) != nil {
+			return AccountReport{UKey: ukey, LockError: err.Error()}
 		}
 	}
-	return a
 }
 
+// reconcileTries bounds the readings of one account.
+const reconcileTries = 5
+
+// reconcileOnce takes one consistent reading of an account: its balance
+// and pending entries (read with its lock), its logs, then a fenced
+// release that proves nothing changed the account meanwhile.
 func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts ReconcileOptions) (AccountReport, error) {
 	a := AccountReport{UKey: ukey}
 	lk, err := m.locker.Acquire(ctx, ukey, "rcn-"+m.newID(), lock.WithoutPending(),
@@ -181,38 +193,31 @@ func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts Reconcile
 		_, _ = m.locker.Release(ctx, lk)
 		return a, err
 	}
-	primaries := map[string]Status{}
+	primaries := map[string]*LogRecord{} // by txnid, read at most once
 	for _, l := range logs {
-		a.Logs++
-		if pending[LogKey(ukey, l.TxnID)] {
-			a.Pending += l.Amt
-			continue
-		}
-		st := l.Status
-		if st == StatusPending {
-			// Decided but not yet marked on this leg: ask the primary.
-			if s, ok := primaries[l.TxnID]; ok {
-				st = s
-			} else if st, err = m.primaryStatus(ctx, l); err != nil {
-				_, _ = m.locker.Release(ctx, lk)
-				return a, err
+		entry := pending[LogKey(ukey, l.TxnID)]
+		fate := Fate(l, nil)
+		if fate == Undecided && !entry && !l.IsPrimary() {
+			// Pending without entry: applied iff its run committed. Ask
+			// its primary (the log's own status may not be final yet).
+			p, ok := primaries[l.TxnID]
+			if !ok {
+				if p, err = m.primaryOf(ctx, l); err != nil {
+					_, _ = m.locker.Release(ctx, lk)
+					return a, err
+				}
+				primaries[l.TxnID] = p
 			}
-			primaries[l.TxnID] = st
+			fate = Fate(l, p)
 		}
-		switch st {
-		case StatusCommitted:
-			a.Logged += l.Amt
-		case StatusAborted:
-		default:
-			a.Undecided++ // no pending entry, yet undecided: report it
-		}
+		countLog(&a, l, entry, fate)
 	}
-	// The release is generation-checked: if anything changed the account
-	// while we read its logs, the reading is void and is done again.
+	// The release is fenced: if anything changed the account while we
+	// read its logs, the reading is void and is done again.
 	if _, err := m.locker.Release(ctx, lk); err != nil {
 		return a, err
 	}
-	a.Balanced = a.Balance == a.Logged && a.Undecided == 0
+	a.Balanced = a.Balance == a.Logged
 	return a, nil
 }
 

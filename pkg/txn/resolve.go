@@ -2,7 +2,6 @@ package txn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,150 +11,134 @@ import (
 	"github.com/mxnlabs/mxn/pkg/lock"
 )
 
-func errorsIsAborted(err error) bool { return errors.Is(err, ErrAborted) }
-
-// Decision is the outcome of a transaction as far as one leg is concerned.
-type Decision int
-
-// Decisions.
-const (
-	// Undecided: too young to be decided by cleanup (or unknown).
-	Undecided Decision = iota
-	Committed
-	Aborted
-)
-
-func (d Decision) String() string { return [...]string{"undecided", "committed", "aborted"}[d] }
-
-// abortAtPrimary makes sure the transaction is decided and returns the
-// decision written at its primary: a pending primary is flipped to aborted
-// (generation-checked, so it cannot race a commit), a missing one is
-// created as an aborted tombstone (create-only, so a late writer cannot
-// create it afterwards).
-func (m *Manager) abortAtPrimary(ctx context.Context, txnid, primary string) (Status, error) {
-	key, err := m.logKey(primary, txnid)
-	if err != nil {
-		return "", err
+// primaryOf reads the primary log of l (l itself, re-read, for a primary;
+// nil when it does not exist).
+func (m *Manager) primaryOf(ctx context.Context, l *LogRecord) (*LogRecord, error) {
+	prim := l.Primary
+	if prim == "" {
+		prim = l.UKey
 	}
-	for i := 0; i < m.cfg.Retries; i++ {
-		l, err := m.readLog(ctx, primary, txnid)
+	return m.readLog(ctx, prim, l.TxnID)
+}
+
+// fateOf decides l from its primary as stored now (Fate).
+func (m *Manager) fateOf(ctx context.Context, l *LogRecord) (Decision, error) {
+	if d := Fate(l, nil); d != Undecided || l.IsPrimary() {
+		return d, nil
+	}
+	p, err := m.primaryOf(ctx, l)
+	if err != nil {
+		return Undecided, err
+	}
+	return Fate(l, p), nil
+}
+
+// abortRun makes sure the run that wrote the pending log l is decided and
+// returns the decision: a pending primary of that run is flipped to
+// aborted (generation-checked, so it cannot race the run's commit flip), a
+// missing primary is created as an aborted tombstone (create-only, so the
+// run can never create it). A primary of another run decides nothing about
+// l's run but that it is aborted (Fate). Every step re-reads: whoever
+// moved first decides.
+func (m *Manager) abortRun(ctx context.Context, l *LogRecord) (Decision, error) {
+	prim := l.Primary
+	if prim == "" {
+		prim = l.UKey
+	}
+	key, err := m.logKey(prim, l.TxnID)
+	if err != nil {
+		return Undecided, err
+	}
+	bo := m.backoffer(fmt.Sprintf("abort %s at %s", l.TxnID, prim))
+	for {
+		p, err := m.readLog(ctx, prim, l.TxnID)
 		if err != nil {
-			return "", err
+			return Undecided, err
+		}
+		self := l
+		if l.IsPrimary() {
+			if p == nil {
+				return Undecided, fmt.Errorf("log %s:%s vanished", l.UKey, l.TxnID)
+			}
+			self = p
+		}
+		if d := Fate(self, p); d != Undecided {
+			return d, nil
 		}
 		var werr error
-		switch {
-		case l == nil:
-			werr = m.tombstone(key, primary, txnid, primary)
-		case l.Status == StatusCommitted || l.Status == StatusAborted:
-			return l.Status, nil
-		default:
+		switch abortStep(p) {
+		case TombstonePrimary:
+			werr = m.tombstone(key, prim, l.TxnID, prim)
+		case FlipPrimary:
 			wp := m.cfg.writePolicy()
 			wp.GenerationPolicy = as.EXPECT_GEN_EQUAL
-			wp.Generation = l.Gen
+			wp.Generation = p.Gen
 			wp.RecordExistsAction = as.UPDATE_ONLY
 			werr = m.client.Put(wp, key, as.BinMap{LogStatus: string(StatusAborted)})
 		}
-		if werr == nil {
-			return StatusAborted, nil
-		}
-		if !lock.HasCode(werr, types.GENERATION_ERROR, types.KEY_EXISTS_ERROR, types.KEY_NOT_FOUND_ERROR) &&
-			!lock.IsInDoubt(werr) && !lock.IsTransient(werr) {
-			return "", fmt.Errorf("abort %s at %s: %w", txnid, primary, werr)
+		switch lock.Classify(werr) {
+		case lock.OK:
+			return Aborted, nil
+		case lock.Fatal:
+			if !lock.HasCode(werr, types.KEY_NOT_FOUND_ERROR) {
+				return Undecided, fmt.Errorf("abort %s at %s: %w", l.TxnID, prim, werr)
+			}
 		}
 		// Someone moved first, or the write is in doubt: read again.
-		if err := m.cfg.Clock.Sleep(ctx, m.backoff.Delay(i)); err != nil {
-			return "", err
+		if err := bo.Backoff(ctx, werr); err != nil {
+			return Undecided, err
 		}
 	}
-	return "", fmt.Errorf("abort %s at %s: gave up after %d tries", txnid, primary, m.cfg.Retries)
 }
 
-// tombstone creates an aborted log record where none exists.
-func (m *Manager) tombstone(key *as.Key, ukey, txnid, primary string) error {
-	wp := m.cfg.writePolicy()
-	wp.RecordExistsAction = as.CREATE_ONLY
-	wp.SendKey = true
-	return m.client.Put(wp, key, as.BinMap{
-		LogTxnID: txnid, LogUKey: ukey, LogAmount: 0, LogStatus: string(StatusAborted),
-		LogPrimary: primary, LogTime: m.cfg.Clock.Now().UnixMilli(), LogSet: m.cfg.Set,
-	})
-}
-
-// decideEntry decides the transaction behind the pending entry ukey:txnid
-// (the caller holds ukey's lock, so the transaction no longer does). It
-// returns the decision and the leg's log (nil when rolled back without one).
-// Transactions younger than minAge are left undecided unless they can no
-// longer commit anyway. With dryRun nothing is written and an undecided
-// transaction is reported as the abort cleanup would make it.
+// decideEntry decides the run behind the pending entry ukey:txnid of an
+// account whose lock the caller holds (so the run no longer does). It
+// returns the decision and the leg's log (nil when rolled back without
+// one). A run whose log is younger than minAge is left undecided. With
+// dryRun nothing is written and an undecided run is reported as the abort
+// cleanup would make it.
 func (m *Manager) decideEntry(ctx context.Context, ukey, txnid string, minAge time.Duration, dryRun bool) (Decision, *LogRecord, error) {
 	key, err := m.logKey(ukey, txnid)
 	if err != nil {
 		return Undecided, nil, err
 	}
-	for i := 0; i < m.cfg.Retries; i++ {
-		l, err := m.readLog(ctx, ukey, txnid)
+	bo := m.backoffer(fmt.Sprintf("decide %s:%s", ukey, txnid))
+	var l *LogRecord
+	for {
+		l, err = m.readLog(ctx, ukey, txnid)
 		if err != nil {
 			return Undecided, nil, err
 		}
-		if l == nil {
-			// The transaction never wrote this leg's log; a tombstone makes
-			// sure it never will, so it can never commit.
-			if dryRun {
-				return Aborted, nil, nil
-			}
-			werr := m.tombstone(key, ukey, txnid, "")
-			if werr == nil {
-				return Aborted, nil, nil
-			}
-			if !lock.HasCode(werr, types.KEY_EXISTS_ERROR) && !lock.IsInDoubt(werr) && !lock.IsTransient(werr) {
-				return Undecided, nil, fmt.Errorf("tombstone %s:%s: %w", ukey, txnid, werr)
-			}
-			continue // written meanwhile, or in doubt: read again
+		if l != nil {
+			break
 		}
-		switch l.Status {
-		case StatusCommitted:
-			return Committed, l, nil
-		case StatusAborted:
-			return Aborted, l, nil
-		}
-		if l.Time > 0 && m.cfg.Clock.Now().Sub(time.UnixMilli(l.Time)) < minAge {
-			return Undecided, l, nil
-		}
-		primary := l.Primary
-		if primary == "" {
-			primary = ukey
-		}
+		// No log: the entry's run never claimed this leg (a run claims
+		// all its logs before it locks; this is a late acquire, or data
+		// from before that rule). A tombstone makes sure it never can.
 		if dryRun {
-			p, err := m.readLog(ctx, primary, txnid)
-			if err != nil {
-				return Undecided, l, err
-			}
-			if p != nil && p.Status == StatusCommitted {
-				return Committed, l, nil
-			}
-			return Aborted, l, nil
+			return Aborted, nil, nil
 		}
-		st, err := m.abortAtPrimary(ctx, txnid, primary)
-		if err != nil {
-			return Undecided, l, err
+		werr := m.tombstone(key, ukey, txnid, "")
+		if werr == nil {
+			return Aborted, nil, nil
 		}
-		if st == StatusCommitted {
-			return Committed, l, nil
+		if lock.Classify(werr) == lock.Fatal {
+			return Undecided, nil, fmt.Errorf("tombstone %s:%s: %w", ukey, txnid, werr)
 		}
+		if err := bo.Backoff(ctx, werr); err != nil {
+			return Undecided, nil, err
+		}
+	}
+	d, err := m.fateOf(ctx, l)
+	if err != nil || d != Undecided {
+		return d, l, err
+	}
+	if !oldEnough(l, m.cfg.Clock.Now(), minAge) {
+		return Undecided, l, nil
+	}
+	if dryRun {
 		return Aborted, l, nil
 	}
-	return Undecided, nil, fmt.Errorf("decide %s:%s: gave up after %d tries", ukey, txnid, m.cfg.Retries)
-}
-
-// primaryStatus returns the status recorded at a transaction's primary
-// (cached per txnid by the caller); "" when the primary does not exist.
-func (m *Manager) primaryStatus(ctx context.Context, l *LogRecord) (Status, error) {
-	if l.IsPrimary() {
-		return l.Status, nil
-	}
-	p, err := m.readLog(ctx, l.Primary, l.TxnID)
-	if err != nil || p == nil {
-		return "", err
-	}
-	return p.Status, nil
+	d, err = m.abortRun(ctx, l)
+	return d, l, err
 }

@@ -194,7 +194,7 @@ func TestReviewDelayedAcquireGhostEntry(t *testing.T) {
 		t.Fatal("no acquire was delayed")
 	}
 	land() // the first, in-doubt acquire reaches the server now
-	f.clock.Advance(time.Second)
+	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	rep, err := f.manager(f.env.Client, 2).Cleanup(ctx, txn.CleanupOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -238,14 +238,14 @@ func TestReviewRerunReentersEarlierRunsLock(t *testing.T) {
 	ctx := context.Background()
 	id := txn.NewTxnID()
 	// The first run commits (its log) and dies before its release.
-	crash := txntest.NewCrashClient(f.env.Client, 3, false)
+	crash := txntest.NewCrashClient(f.env.Client, 4, false) // dies before its release
 	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("first run: %+v, %v", res, err)
 	// The caller retries the same txnid; the dead run's lock is still on
 	// the record, held by this txnid.
 	res, err = f.manager(f.env.Client, 2).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("rerun: %+v, %v", res, err)
-	f.clock.Advance(time.Second)
+	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	rep, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestReviewRerunInDoubtAcquireOnEarlierRunsLock(t *testing.T) {
 	f.accounts(t, 0, "usr0")
 	ctx := context.Background()
 	id := txn.NewTxnID()
-	crash := txntest.NewCrashClient(f.env.Client, 3, false)
+	crash := txntest.NewCrashClient(f.env.Client, 4, false) // dies before its release
 	res, err := f.manager(crash, 1).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("first run: %+v, %v", res, err)
 	sc := &scriptedClient{ClientIfc: f.env.Client}
@@ -279,7 +279,7 @@ func TestReviewRerunInDoubtAcquireOnEarlierRunsLock(t *testing.T) {
 	}
 	res, err = f.manager(sc, 2).Run(ctx, id, txn.Leg{UKey: "usr0", Amt: 50})
 	t.Logf("rerun: %+v, %v", res, err)
-	f.clock.Advance(time.Second)
+	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	if _, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestReviewRerunTransferReadFailureAppliesAgain(t *testing.T) {
 	sc.onGet = func(n int64) bool { return n <= 5 }
 	res, err := f.manager(sc, 2).Run(ctx, id, legs...)
 	t.Logf("rerun: %+v, %v", res, err)
-	f.clock.Advance(time.Second)
+	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	if _, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{}); err != nil {
 		t.Fatal(err)
 	}

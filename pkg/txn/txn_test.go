@@ -80,23 +80,24 @@ func TestRunRejectsBadInput(t *testing.T) {
 func TestStaleWriterIsFenced(t *testing.T) {
 	f := newFixture(t)
 	f.accounts(t, 0, "usr0")
-	// The stalled writer crashes right after taking its lock (call 1).
-	stalled := txntest.NewCrashClient(f.env.Client, 2, false)
+	// The stalled writer dies after taking its lock, before its commit
+	// point (calls: claim, lock, commit flip).
+	stalled := txntest.NewCrashClient(f.env.Client, 3, false)
 	m := f.manager(stalled, 1)
 	id := txn.NewTxnID()
 	if _, err := m.Run(context.Background(), id, txn.Leg{UKey: "usr0", Amt: 50}); err == nil {
 		t.Fatal("crashed transaction reported success")
 	}
-	f.clock.Advance(time.Second)
+	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	rep, err := f.manager(f.env.Client, 2).Cleanup(context.Background(), txn.CleanupOptions{})
 	if err != nil || rep.RolledBack != 1 {
 		t.Fatalf("cleanup: %+v, %v", rep, err)
 	}
-	// The writer wakes up and retries its log write through a live client:
-	// the tombstone stops it, so nothing it does can count.
+	// The caller retries the txnid through a live client: the first run's
+	// log (aborted by cleanup) stops it before it touches the account.
 	res, err := f.manager(f.env.Client, 3).Run(context.Background(), id, txn.Leg{UKey: "usr0", Amt: 50})
-	if !errors.Is(err, txn.ErrAborted) || res.Committed {
-		t.Fatalf("late writer: %+v, %v (want aborted)", res, err)
+	if !errors.Is(err, txn.ErrDuplicate) || res.Committed {
+		t.Fatalf("late writer: %+v, %v (want duplicate)", res, err)
 	}
 	if got := f.balance(t, "usr0"); got != 0 {
 		t.Fatalf("bal = %d, want 0", got)

@@ -1,0 +1,227 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
+)
+
+// runState is one Run call: its id (written into its logs as run), its
+// logs as created (by leg, canonical order; the first is the primary) and
+// the locks it holds.
+type runState struct {
+	m     *Manager
+	res   *Result
+	id    string
+	logs  []*LogRecord
+	locks []*lock.Lock
+}
+
+func (r *runState) txnid() string { return r.res.TxnID }
+
+func (r *runState) fail(o Outcome, step string, cause error) error {
+	return &Error{TxnID: r.txnid(), Outcome: o, Step: step, Cause: cause}
+}
+
+// run is the protocol of docs/protocol.md §3: claim the logs, lock the
+// accounts, commit at the primary, apply. One leg takes 4 round trips, K
+// legs K+3.
+func (r *runState) run(ctx context.Context) error {
+	if err := r.claim(ctx); err != nil {
+		return err
+	}
+	if err := r.lockAll(ctx); err != nil {
+		return err
+	}
+	if err := r.commit(ctx); err != nil {
+		return err
+	}
+	r.apply(ctx)
+	return nil
+}
+
+// claim creates every leg's log, pending, create-only, before any account
+// is touched: a log key "<ukey>:<txnid>" can be created once, so the run
+// that creates it owns it, and an entry "<ukey>:<txnid>" on an account can
+// only ever be that run's (it locks an account only after claiming all its
+// logs). A run that finds another run's log at one of its keys is refused
+// here, having changed nothing but its own new logs, which it aborts.
+func (r *runState) claim(ctx context.Context) error {
+	m, legs := r.m, r.res.Legs
+	bins := make([]as.BinMap, len(legs))
+	for i, leg := range legs {
+		bins[i] = m.logBins(r.id, leg, r.txnid(), legs)
+	}
+	r.logs = make([]*LogRecord, len(legs))
+	var settleErr error
+	if len(legs) == 1 {
+		r.logs[0], settleErr = m.createLog(ctx, legs[0].UKey, r.txnid(), bins[0])
+	} else {
+		settleErr = m.createLogs(ctx, r.txnid(), legs, bins, r.logs)
+	}
+	switch judgeClaim(r.logs, r.txnid(), r.id) {
+	case claimed:
+		return nil
+	case claimForeign:
+		return r.abandon(ctx, OutcomeDuplicate, "claim", fmt.Errorf("another run of the txnid logged %s", r.foreign()))
+	case claimFenced:
+		return r.abandon(ctx, OutcomeAborted, "claim", fmt.Errorf("fenced by cleanup at %s", r.foreign()))
+	}
+	return r.abandon(ctx, OutcomeAborted, "claim", settleErr)
+}
+
+// foreign names the first log that is not this run's own.
+func (r *runState) foreign() string {
+	for _, l := range r.logs {
+		if l != nil && !ownLog(l, r.txnid(), r.id) {
+			return fmt.Sprintf("log %s:%s (run %q, %s)", l.UKey, l.TxnID, l.Run, l.Status)
+		}
+	}
+	return "?"
+}
+
+// lockAll locks every account in canonical order (two runs never wait on
+// each other in a cycle), each with its pending entry.
+func (r *runState) lockAll(ctx context.Context) error {
+	for _, leg := range r.res.Legs {
+		lk, err := r.m.locker.Acquire(ctx, leg.UKey, r.txnid())
+		switch {
+		case err == nil && lk.Reentered:
+			// Another Acquire of this txnid holds it: not ours to use or
+			// release. (Unreachable when every run claims its logs first.)
+			return r.abandon(ctx, OutcomeDuplicate, "lock "+leg.UKey, errors.New("another run of the txnid holds the lock"))
+		case err == nil:
+			r.locks = append(r.locks, lk)
+			continue
+		case errors.Is(err, lock.ErrNoRecord):
+			return r.abandon(ctx, OutcomeNoAccount, "lock "+leg.UKey, err)
+		case errors.Is(err, lock.ErrHeld), errors.Is(err, lock.ErrWaitTooLong):
+			return r.abandon(ctx, OutcomeConflict, "lock "+leg.UKey, err)
+		case errors.Is(err, lock.ErrAlreadyPending):
+			return r.abandon(ctx, OutcomeDuplicate, "lock "+leg.UKey, err)
+		}
+		// In doubt without trace, lost at once, or failing: the run will
+		// not commit; whatever of it lands late is rolled back by cleanup.
+		return r.abandon(ctx, OutcomeAborted, "lock "+leg.UKey, err)
+	}
+	return nil
+}
+
+// commit flips the primary log from pending to committed, checked against
+// the generation the run created it with: the commit point. A cleaner that
+// aborted the run first moved that generation, so the flip cannot apply.
+func (r *runState) commit(ctx context.Context) error {
+	m, p := r.m, r.logs[0]
+	key, err := m.logKey(p.UKey, r.txnid())
+	if err != nil {
+		return r.abandon(ctx, OutcomeAborted, "commit", err)
+	}
+	wp := m.cfg.writePolicy()
+	wp.GenerationPolicy = as.EXPECT_GEN_EQUAL
+	wp.Generation = p.Gen
+	wp.RecordExistsAction = as.UPDATE_ONLY
+	bo := m.backoffer("commit")
+	sent := false // a try may have reached the server and may still land
+	for {
+		err := m.client.Put(wp, key, as.BinMap{LogStatus: string(StatusCommitted)})
+		c := lock.Classify(err)
+		if c == lock.OK {
+			return nil
+		}
+		if c == lock.InDoubt || c == lock.Conflict || lock.HasCode(err, types.KEY_NOT_FOUND_ERROR) {
+			sent = sent || c == lock.InDoubt
+			got, rerr := m.readLog(ctx, p.UKey, r.txnid())
+			if rerr != nil {
+				return r.fail(OutcomeInDoubt, "commit", fmt.Errorf("%w (then reading the primary: %v)", err, rerr))
+			}
+			switch judgeFlip(got, r.id, p.Gen) {
+			case flipApplied:
+				return nil
+			case flipAborted:
+				return r.abandon(ctx, OutcomeAborted, "commit", errors.New("aborted by cleanup before the commit point"))
+			}
+		} else if c == lock.Fatal {
+			if sent {
+				return r.fail(OutcomeInDoubt, "commit", err)
+			}
+			return r.abandon(ctx, OutcomeAborted, "commit", err)
+		}
+		if berr := bo.Backoff(ctx, err); berr != nil {
+			if sent {
+				return r.fail(OutcomeInDoubt, "commit", berr)
+			}
+			// Never reached the server: it never will.
+			return r.abandon(ctx, OutcomeAborted, "commit", berr)
+		}
+	}
+}
+
+// apply applies every leg of the committed run with its lock release and
+// marks the secondary logs committed. Legs it cannot apply keep their
+// pending entries: cleanup rolls them forward.
+func (r *runState) apply(ctx context.Context) {
+	m := r.m
+	if len(r.locks) == 1 {
+		if _, err := m.locker.Release(ctx, r.locks[0], as.AddOp(as.NewBin(BinBalance, r.res.Legs[0].Amt))); err == nil {
+			r.res.Applied = 1
+		}
+		return
+	}
+	var recs []as.BatchRecordIfc
+	for i, lk := range r.locks {
+		ops := lock.ReleaseOps(lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
+		recs = append(recs, as.NewBatchWrite(lock.BatchReleasePolicy(lk), lk.Key, ops...))
+	}
+	recs = append(recs, m.markOwnLogs(r.txnid(), r.logs[1:], StatusCommitted)...)
+	berr := m.client.BatchOperate(m.cfg.batchPolicy(), recs)
+	for i, lk := range r.locks {
+		br := recs[i].BatchRec()
+		switch {
+		case berr == nil && br.ResultCode == types.OK:
+			m.locker.Released(lk)
+			r.res.Applied++
+			continue
+		case br.ResultCode == types.GENERATION_ERROR || br.ResultCode == types.FILTERED_OUT:
+			continue // lock lost: cleanup applies this leg
+		}
+		ok, err := m.locker.ResolveRelease(ctx, lk)
+		if err == nil && !ok {
+			_, err = m.locker.Release(ctx, lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
+			ok = err == nil
+		} else if ok {
+			m.locker.Released(lk)
+		}
+		if ok {
+			r.res.Applied++
+		}
+	}
+}
+
+// abandon ends a run that will not commit: it releases its locks without
+// amounts (removing its entries), then records the abort on its own logs in
+// one batch, each write checked against the generation the run created it
+// with. Only this run can commit its primary, and it never will now, so
+// the outcome is final even if these writes fail: cleanup's sweep records
+// the abort later.
+func (r *runState) abandon(ctx context.Context, o Outcome, step string, cause error) error {
+	m := r.m
+	for _, lk := range r.locks {
+		_, _ = m.locker.Release(ctx, lk)
+	}
+	r.locks = nil
+	var own []*LogRecord
+	for _, l := range r.logs {
+		if ownLog(l, r.txnid(), r.id) {
+			own = append(own, l)
+		}
+	}
+	if recs := m.markOwnLogs(r.txnid(), own, StatusAborted); len(recs) > 0 {
+		_ = m.client.BatchOperate(m.cfg.batchPolicy(), recs)
+	}
+	return r.fail(o, step, cause)
+}
