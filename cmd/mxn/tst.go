@@ -119,7 +119,9 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 	}
 	// Dead workers' locks must expire before cleanup may take them over.
 	time.Sleep(f.lf.ttl + f.lf.grace)
-	cl, err := cleanUntilClean(ctx, m, f.cleanupTimeout)
+	// Every writer has stopped: a run older than a lock's lifetime is dead,
+	// so the sweep may abort it.
+	cl, err := cleanUntilClean(ctx, m, f.lf.ttl+f.lf.grace, f.cleanupTimeout)
 	if perr := printJSON(cfg.Stdout, map[string]any{"cleanup": cl}); perr != nil {
 		return perr
 	}
@@ -138,8 +140,23 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 		fmt.Fprintf(cfg.Stdout, "FAILED: %s (total balance %d, committed log total %d)\n", rep.Verdict(), rep.TotalBalance, rep.TotalLogged)
 		return fmt.Errorf("%w: %s", errUnbalanced, rep.Verdict())
 	}
-	fmt.Fprintf(cfg.Stdout, "%s: %d of %d accounts balanced after cleanup (rolled forward %d, rolled back %d); total %d conserved\n",
-		rep.Verdict(), rep.Balanced, rep.Checked, cl.RolledForward, cl.RolledBack, rep.TotalBalance)
+	// The auditor's view: the log set alone, counting committed logs only.
+	audit, err := m.Audit(ctx)
+	if err != nil {
+		return err
+	}
+	if err := printJSON(cfg.Stdout, map[string]any{"audit": audit}); err != nil {
+		return err
+	}
+	if !audit.OK() {
+		fmt.Fprintf(cfg.Stdout, "FAILED: the log set alone does not balance: %d drifted accounts %v, %d non-final logs (total balance %d, committed log total %d)\n",
+			len(audit.Drifted), audit.Drifted, audit.NonFinal, audit.TotalBalance, audit.TotalLogged)
+		return fmt.Errorf("%w: log set audit: %d drifted, %d non-final logs", errUnbalanced, len(audit.Drifted), audit.NonFinal)
+	}
+	fmt.Fprintf(cfg.Stdout, "%s: %d of %d accounts balanced after cleanup (rolled forward %d, rolled back %d, %d logs finalized); total %d conserved\n",
+		rep.Verdict(), rep.Balanced, rep.Checked, cl.RolledForward, cl.RolledBack, cl.LogsFinalized, rep.TotalBalance)
+	fmt.Fprintf(cfg.Stdout, "Log set alone: %d of %d accounts balanced by their %d committed logs; %d of %d logs non-final\n",
+		audit.Balanced, audit.Accounts, audit.Committed, audit.NonFinal, audit.Logs)
 	return nil
 }
 
@@ -159,11 +176,11 @@ func initAccounts(ctx context.Context, c as.ClientIfc, cfg *globalConfig, record
 }
 
 // cleanUntilClean runs cleanup rounds until nothing is left pending.
-func cleanUntilClean(ctx context.Context, m *txn.Manager, timeout time.Duration) (*txn.CleanupReport, error) {
+func cleanUntilClean(ctx context.Context, m *txn.Manager, sweepAge, timeout time.Duration) (*txn.CleanupReport, error) {
 	total := &txn.CleanupReport{}
 	deadline := time.Now().Add(timeout)
 	for round := 1; ; round++ {
-		rep, err := m.Cleanup(ctx, txn.CleanupOptions{Concurrency: 8})
+		rep, err := m.Cleanup(ctx, txn.CleanupOptions{Concurrency: 8, SweepAge: sweepAge})
 		if err != nil {
 			return total, err
 		}
@@ -172,7 +189,8 @@ func cleanUntilClean(ctx context.Context, m *txn.Manager, timeout time.Duration)
 		total.Amount += rep.Amount
 		total.StaleLocks += rep.StaleLocks
 		total.Accounts += rep.Accounts
-		if rep.Clean() && rep.RolledForward+rep.RolledBack == 0 {
+		total.LogsFinalized += rep.LogsFinalized
+		if rep.Clean() && !rep.Changed() {
 			return total, nil
 		}
 		if time.Now().After(deadline) {
