@@ -232,7 +232,8 @@ func (m *Manager) accountLogs(ctx context.Context, ukey string) ([]*LogRecord, e
 	qp.TotalTimeout = 0
 	qp.SocketTimeout = m.cfg.Timeout * 5
 	qp.MaxRetries = 5
-	for attempt := 0; ; attempt++ {
+	bo := m.backoffer("logs of " + ukey)
+	for {
 		logs, err := m.queryLogs(qp, stmt)
 		if err == nil {
 			return logs, nil
@@ -240,10 +241,10 @@ func (m *Manager) accountLogs(ctx context.Context, ukey string) ([]*LogRecord, e
 		if lock.HasCode(err, types.INDEX_NOTFOUND) {
 			return nil, fmt.Errorf("logs of %s: no index on %s.%s (run `mxn idx`): %w", ukey, LogSetName(m.cfg.Set), IndexBin, err)
 		}
-		if attempt >= m.cfg.Retries || !lock.IsTransient(err) {
+		if !lock.Classify(err).Retryable() {
 			return nil, fmt.Errorf("logs of %s: %w", ukey, err)
 		}
-		if err := m.cfg.Clock.Sleep(ctx, m.backoff.Delay(attempt)); err != nil {
+		if err := bo.Backoff(ctx, err); err != nil {
 			return nil, err
 		}
 	}
