@@ -976,10 +976,12 @@ func TestZX1ReconcileBesideCleanupLockFailed(t *testing.T) {
 	var recErr error
 	var started time.Time
 	var took time.Duration
+	fired := make(chan struct{})
 	c := &zClient{next: f.env.Client}
 	c.before = func(call *zCall) as.Error {
 		if call.Name == "Get" && f.logKey("usr0", tx)(call.Key) {
 			once.Do(func() {
+				close(fired)
 				t.Logf("cleaner holds usr0: %+v", f.zAcct("usr0"))
 				started = time.Now()
 				go func() {
@@ -995,16 +997,18 @@ func TestZX1ReconcileBesideCleanupLockFailed(t *testing.T) {
 	rep, err := f.manager(c, 2).Cleanup(ctx, txn.CleanupOptions{})
 	t.Logf("cleanup: %+v, %v", rep, err)
 	select {
-	case <-recDone:
+	case <-fired:
+		select {
+		case <-recDone:
+		case <-time.After(30 * time.Second):
+			t.Fatal("reconcile beside the cleaner did not finish in 30 s")
+		}
 		t.Logf("reconcile beside the cleaner (%v): %+v, %v", took, recRep, recErr)
 		if recErr != nil || len(recRep.LockFailed) > 0 {
 			t.Errorf("reconcile of usr0, locked for 200 ms by a cleaner, gave up after %v: %v %+v", took, recErr, recRep)
 		}
 	default:
-		// The cleaner did not pause (hook never fired) or reconcile still runs.
-		t.Log("hook: reconcile did not run beside the cleaner")
-		once.Do(func() { close(recDone) })
-		<-recDone
+		t.Log("hook: the cleaner never read T's log; reconcile did not run beside it")
 	}
 	w.finish()
 }
