@@ -56,6 +56,7 @@ type globalConfig struct {
 	Stdout io.Writer // command output (records, answers)
 	Stderr io.Writer // logs, progress, errors
 
+	args     []string // the command line, for advice that repeats it
 	getenv   func(string) string
 	flags    *pflag.FlagSet // the root's persistent flags, for Changed
 	started  bool           // a command body began running (see prepareCommand)
