@@ -113,7 +113,7 @@ func TestParseHostList(t *testing.T) {
 func TestEmbeddedServerIsQuietUnlessInfo(t *testing.T) {
 	t.Parallel()
 	r := runEnv(t, nil, "--embedded", "mputs", "--count", "3")
-	if r.code != 0 || r.stderr != "" || r.stdout != "" {
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "wrote 3 accounts (usr0..usr2) to test.mxn in ") {
 		t.Fatalf("embedded mputs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = runEnv(t, nil, "--embedded", "--log-level", "inf", "-n", "other", "info", "namespaces")
