@@ -140,18 +140,19 @@ func (cfg *globalConfig) resolveHosts() ([]*as.Host, error) {
 	if v := cfg.getenv("AS_HOST"); v != "" && !cfg.changed("host") {
 		cfg.Host = v
 	}
+	portFrom := "--port "
 	if v := cfg.getenv("AS_PORT"); v != "" && !cfg.changed("port") {
 		p, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
 			return nil, fmt.Errorf("AS_PORT=%q is not a port number", v)
 		}
-		cfg.Port = p
+		cfg.Port, portFrom = p, "AS_PORT="
 	}
 	if cfg.Host == "" {
 		return nil, fmt.Errorf("--host must not be empty")
 	}
-	if err := checkPort(cfg.Port); err != nil {
-		return nil, err
+	if checkPort(cfg.Port) != nil {
+		return nil, fmt.Errorf("%s%d out of range 1..65535", portFrom, cfg.Port)
 	}
 	return []*as.Host{as.NewHost(cfg.Host, cfg.Port)}, nil
 }
