@@ -25,8 +25,9 @@ const (
 const exitCodesHelp = `Exit status:
   0  success (txn/xfer: committed; outcome "committed", or "committed-unapplied"
      when cleanup still has to apply some legs)
-  1  the command failed (txn/xfer: outcome "aborted", rolled back, nothing
-     applied; rcn/tst: accounts not reconciled)
+  1  the command failed (txn/xfer: it did not run, or its outcome is
+     "aborted": rolled back; nothing applied either way; rcn/tst: accounts
+     not reconciled)
   2  usage error: bad flags, arguments or environment; nothing was done
   3  txn/xfer: outcome "in-doubt": it may or may not take effect. Settle it
      with 'mxn cln' or by rerunning it with the same --txnid; never retry it
