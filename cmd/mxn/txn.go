@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -242,6 +243,17 @@ func headline(id, what string, cause error) error {
 	msg := "transaction " + id + " " + what
 	if cause == nil {
 		return outcomeMessage{msg, nil}
+	}
+	var te *txn.Error
+	if errors.As(cause, &te) {
+		// Typed: the step it ended at and the underlying cause.
+		if te.Step != "" {
+			msg += " (at " + te.Step + ")"
+		}
+		if te.Cause != nil {
+			msg += ": " + oneLine(te.Cause)
+		}
+		return outcomeMessage{msg, cause}
 	}
 	detail := strings.TrimPrefix(oneLine(cause), "transaction "+id+": ")
 	for _, s := range []error{txn.ErrInDoubt, txn.ErrAborted, txn.ErrConflict, txn.ErrDuplicate, txn.ErrNoAccount} {
