@@ -1,5 +1,6 @@
 # mxn: multi-record transactions for Aerospike.
-# `make demo` runs the main job on the embedded server; `make test` runs every test.
+# `make demo` runs the main job on the embedded server; `make test` runs every test
+# (and checks that go.mod/go.sum are tidy).
 
 GO ?= go
 BIN := $(CURDIR)/bin
@@ -26,6 +27,10 @@ vet: ## go vet, and fail on unformatted files.
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+.PHONY: tidy-check
+tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum (prints the diff).
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
+
 .PHONY: unit
 unit: ## Go tests with the race detector.
 	$(GO) test $(GOTEST_FLAGS) ./...
@@ -35,7 +40,7 @@ asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared
 	./hack/asconform.sh
 
 .PHONY: test
-test: vet unit asconform ## Everything CI runs.
+test: tidy-check vet unit asconform ## Everything CI runs.
 
 .PHONY: bench
 bench: ## Benchmarks (set AEROSPIKE_HOSTS to also target a real server).

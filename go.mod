@@ -3,10 +3,13 @@ module github.com/mxnlabs/mxn
 go 1.25.0
 
 require (
-	github.com/aerospike/aerospike-client-go/v7 v7.10.2 // indirect
-	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/aerospike/aerospike-client-go/v7 v7.10.2
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	golang.org/x/net v0.26.0 // indirect
 	golang.org/x/sync v0.7.0 // indirect

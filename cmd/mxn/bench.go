@@ -46,8 +46,8 @@ Each phase uses fresh sets, dropped afterwards. Figures vary with the machine:
 compare the ratios, not the absolute rates.`,
 		Example: "  mxn bench --embedded\n  mxn bench --host 10.0.0.5 --duration 10s",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.records < 10 || f.concurrency < 1 || f.duration <= 0 {
-				return usageErrorf("--records >= 10, --concurrency >= 1 and a positive --duration are required")
+			if err := f.validate(); err != nil {
+				return err
 			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
 				return runBench(cmd.Context(), c, cfg, &f)
@@ -63,6 +63,23 @@ compare the ratios, not the absolute rates.`,
 	cmd.Flags().BoolVar(&f.skipContention, "skip-contention", false, "skip the contention phase")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the results as one JSON line instead of a table")
 	return cmd
+}
+
+// validate checks the flags, naming the first bad one and its value.
+func (f *benchFlags) validate() error {
+	err := firstError(
+		atLeast("records", f.records, 10),
+		atLeast("concurrency", f.concurrency, 1),
+		positive("duration", f.duration),
+	)
+	if err != nil || f.skipContention {
+		return err
+	}
+	return firstError(
+		atLeast("contention-accounts", f.contentionAccounts, 2),
+		atLeast("contention-concurrency", f.contentionConcurrency, 1),
+		atLeast("contention-transfers", f.contentionTransfers, 1),
+	)
 }
 
 type benchRow struct {

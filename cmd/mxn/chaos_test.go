@@ -44,12 +44,18 @@ func TestChaos(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			last := lines[len(lines)-1]
-			if err != nil || !strings.HasPrefix(last, "Reconciled:") {
+			// The verdict: exit status 0 and the reconcile line (other
+			// checks may print their own verdicts after it).
+			verdict := ""
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				if strings.HasPrefix(line, "Reconciled:") {
+					verdict = line
+				}
+			}
+			if err != nil || verdict == "" {
 				t.Fatalf("mxn %s: %v\n%s", strings.Join(args, " "), err, out)
 			}
-			t.Log(last)
+			t.Log(verdict)
 		})
 	}
 }

@@ -52,6 +52,7 @@ func TestUsageErrorsExitTwoWithoutConnecting(t *testing.T) {
 		{[]string{"op", "-u", "a", "--ops", `[]`}, "no operations"},
 		{[]string{"op", "-u", "a", "--ops", `{"op":"get"}`}, "want a JSON list"},
 		{[]string{"info"}, "requires at least 1 arg"},
+		{[]string{"--port", "0", "get", "-u", "a"}, "--port 0 out of range 1..65535"},
 	}
 	for _, tc := range cases {
 		args := append([]string{"--port", port}, tc.args...)
@@ -59,6 +60,65 @@ func TestUsageErrorsExitTwoWithoutConnecting(t *testing.T) {
 			wantFail(t, runEnv(t, nil, args...), exitUsage, tc.msg)
 		})
 	}
+}
+
+// Every flag check names the flag and the value it was given, and fails
+// before connecting (the port is closed).
+func TestFlagErrorsNameFlagAndValue(t *testing.T) {
+	t.Parallel()
+	port := strconv.Itoa(closedPort(t))
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"tst", "--procs", "-1"}, "--procs -1 must be at least 1"},
+		{[]string{"tst", "--records", "0"}, "--records 0 must be at least 1"},
+		{[]string{"tst", "--txns", "0"}, "--txns 0 must be at least 1"},
+		{[]string{"tst", "--kill", "-2"}, "--kill -2 must not be negative"},
+		{[]string{"tst", "--kill-every", "0s"}, "--kill-every 0s must be positive"},
+		{[]string{"tst", "--kill-all-after", "-1s"}, "--kill-all-after -1s must not be negative"},
+		{[]string{"tst", "--cleanup-timeout", "0s"}, "--cleanup-timeout 0s must be positive"},
+		{[]string{"tst", "--worker-concurrency", "0"}, "--worker-concurrency 0 must be at least 1"},
+		{[]string{"tst", "--server-faults", "101"}, "--server-faults 101 out of range 0..100"},
+		{[]string{"tst", "--mode", "both"}, `--mode "both": want single or transfer`},
+		{[]string{"tst", "--mode", "transfer", "--legs", "4", "--records", "3"}, "--legs 4 out of range 2..3"},
+		{[]string{"tst", "--zipf", "0.5"}, "--zipf 0.5 must be above 1"},
+		{[]string{"tst", "--lock-attempts", "0"}, "--lock-attempts 0 must be at least 1"},
+		{[]string{"rtxns", "--records", "-5"}, "--records -5 must be at least 1"},
+		{[]string{"rtxns", "--mode", "transfer", "--legs", "1"}, "--legs 1 out of range 2..1000"},
+		{[]string{"rtxns", "--concurrency", "0"}, "--concurrency 0 must be at least 1"},
+		{[]string{"rtxns", "--duration", "-1s"}, "--duration -1s must not be negative"},
+		{[]string{"rtxns", "--rate", "-2.5"}, "--rate -2.5 must not be negative"},
+		{[]string{"rtxns", "--retries", "-1"}, "--retries -1 must not be negative"},
+		{[]string{"rtxns", "--progress", "-1s"}, "--progress -1s must not be negative"},
+		{[]string{"rtxns", "--zipf", "1"}, "--zipf 1 must be above 1"},
+		{[]string{"--count", "0", "rtxns"}, "--count 0 and no --duration"},
+		{[]string{"rtxns", "--lock-ttl", "0s"}, "--lock-ttl 0s must be positive"},
+		{[]string{"bench", "--records", "9"}, "--records 9 must be at least 10"},
+		{[]string{"bench", "--concurrency", "0"}, "--concurrency 0 must be at least 1"},
+		{[]string{"bench", "--duration", "0s"}, "--duration 0s must be positive"},
+		{[]string{"bench", "--contention-accounts", "1"}, "--contention-accounts 1 must be at least 2"},
+		{[]string{"bench", "--contention-concurrency", "0"}, "--contention-concurrency 0 must be at least 1"},
+		{[]string{"bench", "--contention-transfers", "-1"}, "--contention-transfers -1 must be at least 1"},
+		{[]string{"cln", "--min-age", "-1s"}, "--min-age -1s must not be negative"},
+		{[]string{"cln", "--concurrency", "0"}, "--concurrency 0 out of range 1..100"},
+		{[]string{"cln", "--partitions", "4000:200"}, "--partitions: partition range 4000:200"},
+		{[]string{"cln", "--lock-grace", "-1ms"}, "--lock-grace -1ms must not be negative"},
+		{[]string{"clnsvc", "--period", "0s"}, "--period 0s must be positive"},
+		{[]string{"clnsvc", "--duration", "-1m"}, "--duration -1m0s must not be negative"},
+		{[]string{"rcn", "--concurrency", "101"}, "--concurrency 101 out of range 1..100"},
+		{[]string{"idx", "--timeout", "-1s"}, "--timeout -1s must not be negative"},
+		{[]string{"mputs", "--count", "0"}, "--count 0 must be at least 1"},
+		{[]string{"lck", "-u", "a", "--lock-wait", "-1s"}, "--lock-wait -1s must not be negative"},
+	}
+	for _, tc := range cases {
+		args := append([]string{"--port", port}, tc.args...)
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			wantFail(t, runEnv(t, nil, args...), exitUsage, tc.msg)
+		})
+	}
+	// The port from the environment is named as such.
+	wantFail(t, runEnv(t, map[string]string{"AS_PORT": "70000"}, "get", "-u", "a"), exitUsage, "AS_PORT=70000 out of range 1..65535")
 }
 
 func TestUnreachableServerIsOneLine(t *testing.T) {
@@ -113,7 +173,7 @@ func TestParseHostList(t *testing.T) {
 func TestEmbeddedServerIsQuietUnlessInfo(t *testing.T) {
 	t.Parallel()
 	r := runEnv(t, nil, "--embedded", "mputs", "--count", "3")
-	if r.code != 0 || r.stderr != "" || r.stdout != "" {
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "wrote 3 accounts (usr0..usr2) to test.mxn in ") {
 		t.Fatalf("embedded mputs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = runEnv(t, nil, "--embedded", "--log-level", "inf", "-n", "other", "info", "namespaces")

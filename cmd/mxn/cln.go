@@ -34,14 +34,12 @@ func addCleanupFlags(cmd *cobra.Command, f *cleanupFlags) {
 }
 
 func (f *cleanupFlags) options(cfg *globalConfig) (txn.CleanupOptions, error) {
-	if err := f.lf.validate(); err != nil {
+	if err := firstError(
+		notNegative("min-age", f.minAge),
+		inRange("concurrency", f.concurrency, 1, maxConcurrency),
+		f.lf.validate(),
+	); err != nil {
 		return txn.CleanupOptions{}, err
-	}
-	if f.concurrency < 1 || f.concurrency > maxConcurrency {
-		return txn.CleanupOptions{}, usageErrorf("--concurrency %d out of range 1..%d", f.concurrency, maxConcurrency)
-	}
-	if f.minAge < 0 {
-		return txn.CleanupOptions{}, usageErrorf("--min-age must not be negative")
 	}
 	r, err := parseRange(f.partitions)
 	if err != nil {
@@ -65,11 +63,15 @@ Safe beside live traffic and other cleaners. Prints a JSON report.`,
   mxn cln --dry-run
   mxn cln --partitions 2048:2048 --min-age 5s`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := configOf(cmd)
+			if err != nil {
+				return err
+			}
+			opts, err := f.options(cfg)
+			if err != nil {
+				return err
+			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
-				opts, err := f.options(cfg)
-				if err != nil {
-					return err
-				}
 				m, _, err := newManager(c, cfg, &f.lf)
 				if err != nil {
 					return err
@@ -97,14 +99,18 @@ func newClnsvcCmd() *cobra.Command {
 printed as one JSON line at the end.`,
 		Example: "  mxn clnsvc --period 1s --duration 1m",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if period <= 0 {
-				return usageErrorf("--period must be positive")
+			if err := firstError(positive("period", period), notNegative("duration", duration)); err != nil {
+				return err
+			}
+			cfg, err := configOf(cmd)
+			if err != nil {
+				return err
+			}
+			opts, err := f.options(cfg)
+			if err != nil {
+				return err
 			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
-				opts, err := f.options(cfg)
-				if err != nil {
-					return err
-				}
 				m, _, err := newManager(c, cfg, &f.lf)
 				if err != nil {
 					return err

@@ -56,6 +56,7 @@ type globalConfig struct {
 	Stdout io.Writer // command output (records, answers)
 	Stderr io.Writer // logs, progress, errors
 
+	args     []string // the command line, for advice that repeats it
 	getenv   func(string) string
 	flags    *pflag.FlagSet // the root's persistent flags, for Changed
 	started  bool           // a command body began running (see prepareCommand)
@@ -139,18 +140,19 @@ func (cfg *globalConfig) resolveHosts() ([]*as.Host, error) {
 	if v := cfg.getenv("AS_HOST"); v != "" && !cfg.changed("host") {
 		cfg.Host = v
 	}
+	portFrom := "--port "
 	if v := cfg.getenv("AS_PORT"); v != "" && !cfg.changed("port") {
 		p, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
 			return nil, fmt.Errorf("AS_PORT=%q is not a port number", v)
 		}
-		cfg.Port = p
+		cfg.Port, portFrom = p, "AS_PORT="
 	}
 	if cfg.Host == "" {
 		return nil, fmt.Errorf("--host must not be empty")
 	}
-	if err := checkPort(cfg.Port); err != nil {
-		return nil, err
+	if checkPort(cfg.Port) != nil {
+		return nil, fmt.Errorf("%s%d out of range 1..65535", portFrom, cfg.Port)
 	}
 	return []*as.Host{as.NewHost(cfg.Host, cfg.Port)}, nil
 }

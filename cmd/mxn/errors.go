@@ -26,6 +26,27 @@ func isUsageError(err error) bool {
 	return errors.As(err, &u)
 }
 
+// codedError is a failure with an exit code of its own (see the exit codes
+// in root.go) and, optionally, lines of advice that run prints after the
+// one-line error: how to settle an in-doubt transaction, say.
+type codedError struct {
+	code int
+	err  error
+	hint []string
+}
+
+func (e codedError) Error() string { return e.err.Error() }
+func (e codedError) Unwrap() error { return e.err }
+
+// exitCodeOf returns the exit code and advice err carries, if any.
+func exitCodeOf(err error) (code int, hint []string, ok bool) {
+	var c codedError
+	if errors.As(err, &c) {
+		return c.code, c.hint, true
+	}
+	return 0, nil, false
+}
+
 // clientError shortens an Aerospike client error to one readable line,
 // "Key not found (KEY_NOT_FOUND_ERROR)", while keeping the original in the
 // chain so errors.Is/As and as.Error.Matches still work on it.

@@ -59,6 +59,15 @@ func (l *logger) Progressf(format string, args ...any) {
 	}
 }
 
+// Notef tells the user something they need to act on or know about the
+// outcome (a committed transaction that cleanup still has to finish). Like
+// progress, it is shown at every level but none.
+func (l *logger) Notef(format string, args ...any) {
+	if l.level != levelNone {
+		l.write("", format, args...)
+	}
+}
+
 func (l *logger) logf(level logLevel, format string, args ...any) {
 	if l.Enabled(level) {
 		l.write(level.String()+": ", format, args...)

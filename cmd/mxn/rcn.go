@@ -41,8 +41,8 @@ report, as one JSON line, to stdout. Exit status 1 if not reconciled.`,
 			if err != nil {
 				return err
 			}
-			if concurrency < 1 || concurrency > maxConcurrency {
-				return usageErrorf("--concurrency %d out of range 1..%d", concurrency, maxConcurrency)
+			if err := inRange("concurrency", concurrency, 1, maxConcurrency); err != nil {
+				return err
 			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
 				m, _, err := newManager(c, cfg, nil)

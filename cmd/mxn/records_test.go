@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMputsGetPutDel(t *testing.T) {
@@ -13,7 +16,10 @@ func TestMputsGetPutDel(t *testing.T) {
 	cmd := func(args ...string) []string { return append(append([]string{}, set...), args...) }
 	mustMxn(t, cmd("trunc")...) // start clean, also under -count=N
 
-	mustMxn(t, cmd("mputs", "--count", "25", "--concurrency", "4")...)
+	out := mustMxn(t, cmd("mputs", "--count", "25", "--concurrency", "4")...)
+	if !regexp.MustCompile(`^wrote 25 accounts \(usr0\.\.usr24\) to test\.acct in [0-9.]+[mµ]?s \([0-9]+/s\)\n$`).MatchString(out) {
+		t.Fatalf("mputs said %q", out)
+	}
 	got := mustMxn(t, cmd("get", "-u", "usr24")...)
 	if want := `{"ukey":"usr24","gen":1,"ttl":-1,"bins":{"bal":0,"name":"usr24"}}` + "\n"; got != want {
 		t.Fatalf("get after mputs:\n got %s want %s", got, want)
@@ -129,13 +135,20 @@ func scanLines(t *testing.T, set string) []string {
 
 func TestIdxIsIdempotentAndInfo(t *testing.T) {
 	t.Parallel()
-	mustMxn(t, "-s", "ix", "idx")
-	mustMxn(t, "-s", "ix", "idx")
-	if got := mustMxn(t, "info", "sindex/test/ixlog_ukey_idx"); !strings.Contains(got, "load_pct=100") {
+	set := fmt.Sprintf("ix%d", time.Now().UnixNano()%1e6) // a new index, also under -count=N
+	idx := set + "log_ukey_idx"
+	created := regexp.MustCompile(`^index ` + idx + ` on test\.` + set + `log\(ukey\): created and built in [0-9.]+[mµ]?s\n$`)
+	if got := mustMxn(t, "-s", set, "idx"); !created.MatchString(got) {
+		t.Fatalf("first idx said %q", got)
+	}
+	if got, want := mustMxn(t, "-s", set, "idx"), "index "+idx+" on test."+set+"log(ukey): already present, built\n"; got != want {
+		t.Fatalf("second idx said %q, want %q", got, want)
+	}
+	if got := mustMxn(t, "info", "sindex/test/"+idx); !strings.Contains(got, "load_pct=100") {
 		t.Fatalf("index status %q", got)
 	}
-	if got := mustMxn(t, "info", "namespaces", "sindex-exists:ns=test;indexname=ixlog_ukey_idx"); got !=
-		"namespaces\ttest\nsindex-exists:ns=test;indexname=ixlog_ukey_idx\ttrue\n" {
+	if got := mustMxn(t, "info", "namespaces", "sindex-exists:ns=test;indexname="+idx); got !=
+		"namespaces\ttest\nsindex-exists:ns=test;indexname="+idx+"\ttrue\n" {
 		t.Fatalf("info answers %q", got)
 	}
 }

@@ -9,12 +9,33 @@ import (
 )
 
 // Exit codes: scripts (and tst) tell "the run failed" from "mxn was called
-// wrongly" by these.
+// wrongly" by these, and txn/xfer tell how a transaction ended. Keep
+// exitCodesHelp in step.
 const (
-	exitOK    = 0
-	exitError = 1 // the command ran and failed
-	exitUsage = 2 // bad flags, arguments or environment; nothing was done
+	exitOK        = 0
+	exitError     = 1 // the command ran and failed; txn/xfer: aborted, nothing applied
+	exitUsage     = 2 // bad flags, arguments or environment; nothing was done
+	exitInDoubt   = 3 // txn/xfer: outcome unknown until cleanup or a rerun with the same --txnid
+	exitConflict  = 4 // txn/xfer: an account stayed locked by another transaction; nothing applied
+	exitDuplicate = 5 // txn/xfer: --txnid was used before; this run applied nothing
+	exitNoAccount = 6 // txn/xfer: an account does not exist; nothing applied
 )
+
+// exitCodesHelp documents the exit codes in --help.
+const exitCodesHelp = `Exit status:
+  0  success (txn/xfer: committed; outcome "committed", or "committed-unapplied"
+     when cleanup still has to apply some legs)
+  1  the command failed (txn/xfer: it did not run, or its outcome is
+     "aborted": rolled back; nothing applied either way; rcn/tst: accounts
+     not reconciled)
+  2  usage error: bad flags, arguments or environment; nothing was done
+  3  txn/xfer: outcome "in-doubt": it may or may not take effect. Settle it
+     with 'mxn cln' or by rerunning it with the same --txnid; never retry it
+     under a new id
+  4  txn/xfer: outcome "conflict": an account stayed locked; nothing applied
+  5  txn/xfer: outcome "duplicate": --txnid was used before; this run applied
+     nothing and the earlier run's outcome stands
+  6  txn/xfer: outcome "no-account": an account does not exist; nothing applied`
 
 // commandFactories build mxn's subcommands. Each command file registers its
 // constructor from init, so adding a command touches only its own file:
@@ -36,6 +57,7 @@ func registerCommand(newCmd func() *cobra.Command) {
 // environment.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	cfg := newGlobalConfig(stdout, stderr, getenv)
+	cfg.args = args
 	root := newRootCmd(cfg)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(withConfig(ctx, cfg))
@@ -43,6 +65,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "mxn: %s\n", oneLine(err))
+	if code, hint, ok := exitCodeOf(err); ok {
+		for _, line := range hint {
+			fmt.Fprintln(stderr, line)
+		}
+		return code
+	}
 	// Anything that failed before a command body started (flag parsing,
 	// argument counts, unknown commands) is a usage error too.
 	if isUsageError(err) || !cfg.started {
@@ -65,7 +93,9 @@ transaction log, and provides the record tools to set up and inspect them.
 
 Connection: --host/--port (or $AS_HOST/$AS_PORT), or $AEROSPIKE_HOSTS as a
 comma-separated host:port list when --host/--port are not given, or
---embedded for an in-process server that lives as long as the command.`,
+--embedded for an in-process server that lives as long as the command.
+
+` + exitCodesHelp,
 		// main prints the error once, in its own format.
 		SilenceErrors: true,
 		SilenceUsage:  true,

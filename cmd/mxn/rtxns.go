@@ -50,6 +50,13 @@ added to the lck_stats record.`,
 		Example: `  mxn rtxns --count 1000 --fpct 50
   mxn rtxns --mode transfer --legs 3 --duration 30s --concurrency 32 --zipf 1.2`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := configOf(cmd)
+			if err != nil {
+				return err
+			}
+			if err := f.validate(cfg); err != nil {
+				return err
+			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
 				sum, err := runRandom(cmd, c, cfg, &f)
 				if err != nil {
@@ -63,11 +70,25 @@ added to the lck_stats record.`,
 	return cmd
 }
 
-// runRandom runs the workload described by the flags.
-func runRandom(cmd *cobra.Command, c as.ClientIfc, cfg *globalConfig, f *rtxnsFlags) (*workload.Summary, error) {
-	if err := f.lf.validate(); err != nil {
-		return nil, err
+// validate checks the flags, naming the first bad one and its value.
+func (f *rtxnsFlags) validate(cfg *globalConfig) error {
+	err := firstError(
+		checkWorkload(f.records, f.mode, f.legs, f.zipf),
+		notNegative("duration", f.duration),
+		atLeast("concurrency", f.concurrency, 1),
+		notNegativeFloat("rate", f.rate),
+		atLeast("retries", f.retries, 0),
+		notNegative("progress", f.progress),
+		f.lf.validate(),
+	)
+	if err == nil && cfg.Count == 0 && f.duration == 0 {
+		err = usageErrorf("--count 0 and no --duration: give a number of transactions or a duration")
 	}
+	return err
+}
+
+// runRandom runs the workload described by the flags (checked by validate).
+func runRandom(cmd *cobra.Command, c as.ClientIfc, cfg *globalConfig, f *rtxnsFlags) (*workload.Summary, error) {
 	count := cfg.Count
 	if f.duration > 0 && !cmd.Flags().Changed("count") && !cfg.flags.Changed("count") {
 		count = 0 // --duration alone: run for that long

@@ -53,14 +53,8 @@ exit status 1 unless every account is balanced and the total conserved.
 		Example: `  mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50
   mxn tst -i --procs 8 --txns 2000 --mode transfer --legs 3 --kill 5`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.records < 1 || f.procs < 1 || f.txns < 1 || f.kills < 0 {
-				return usageErrorf("--records, --procs and --txns must be positive, --kill not negative")
-			}
-			if err := f.lf.validate(); err != nil {
+			if err := f.validate(); err != nil {
 				return err
-			}
-			if f.serverFaults < 0 || f.serverFaults > 100 {
-				return usageErrorf("--server-faults must be a percentage (0-100)")
 			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
 				if f.serverFaults > 0 && cfg.server == nil {
@@ -85,6 +79,27 @@ exit status 1 unless every account is balanced and the total conserved.
 	cmd.Flags().IntVar(&f.workerConcurr, "worker-concurrency", 4, "transactions in flight per worker")
 	addLockFlags(cmd, &f.lf)
 	return cmd
+}
+
+// validate checks the flags, naming the first bad one and its value.
+func (f *tstFlags) validate() error {
+	if err := firstError(
+		checkWorkload(f.records, f.mode, f.legs, f.zipf),
+		atLeast("procs", f.procs, 1),
+		atLeast("txns", f.txns, 1),
+		atLeast("worker-concurrency", f.workerConcurr, 1),
+		atLeast("kill", f.kills, 0),
+		positive("kill-every", f.killEvery),
+		notNegative("kill-all-after", f.killAllAfter),
+		positive("cleanup-timeout", f.cleanupTimeout),
+		f.lf.validate(),
+	); err != nil {
+		return err
+	}
+	if f.serverFaults < 0 || f.serverFaults > 100 {
+		return usageErrorf("--server-faults %s out of range 0..100 (percent)", strconv.FormatFloat(f.serverFaults, 'g', -1, 64))
+	}
+	return nil
 }
 
 func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags) error {

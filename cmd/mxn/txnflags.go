@@ -25,11 +25,12 @@ func addLockFlags(cmd *cobra.Command, lf *lockFlags) {
 }
 
 func (lf *lockFlags) validate() error {
-	if lf.ttl <= 0 || lf.grace < 0 || lf.wait < 0 || lf.attempts <= 0 {
-		return usageErrorf("lock settings must be positive (--lock-ttl %v, --lock-grace %v, --lock-wait %v, --lock-attempts %d)",
-			lf.ttl, lf.grace, lf.wait, lf.attempts)
-	}
-	return nil
+	return firstError(
+		positive("lock-ttl", lf.ttl),
+		notNegative("lock-grace", lf.grace),
+		notNegative("lock-wait", lf.wait),
+		atLeast("lock-attempts", lf.attempts, 1),
+	)
 }
 
 func (lf *lockFlags) config() lock.Config {

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand"
 	"strconv"
@@ -167,11 +166,13 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 				}
 				legs := p.legs(cfg.Mode, cfg.Legs)
 				t0 := time.Now()
-				outcome, retries := runWithRetries(ctx, m, legs, cfg.Retries, backoff)
+				outcome, retries, counted := runWithRetries(ctx, m, legs, cfg.Retries, backoff)
 				lat := time.Since(t0)
-				mu.Lock()
-				sum.record(outcome, legs, retries, lat)
-				mu.Unlock()
+				if counted {
+					mu.Lock()
+					sum.record(outcome, legs, retries, lat)
+					mu.Unlock()
+				}
 			}
 		}(w)
 	}
@@ -184,66 +185,68 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 	return sum, nil
 }
 
-type outcome int
-
-const (
-	outCommitted outcome = iota
-	outAborted
-	outConflict
-	outInDoubt
-	outNoAccount
-	outError
-	outCancelled
-)
-
-func runWithRetries(ctx context.Context, m *txn.Manager, legs []txn.Leg, retries int, b *lock.Backoff) (outcome, int) {
+// runWithRetries runs one transaction, retrying lock conflicts (each try
+// with a new txnid), and returns how it ended, after how many retries, and
+// whether to count it: a try cut short by the end of the run is not counted
+// unless it committed or was left in doubt, since only those can have an
+// effect. An empty outcome means Run refused the transaction outright (no
+// result): counted as an error.
+func runWithRetries(ctx context.Context, m *txn.Manager, legs []txn.Leg, retries int, b *lock.Backoff) (txn.Outcome, int, bool) {
 	for attempt := 0; ; attempt++ {
-		_, err := m.Run(ctx, txn.NewTxnID(), legs...)
+		res, err := m.Run(ctx, txn.NewTxnID(), legs...)
+		o := outcomeOf(res, err)
 		switch {
-		case err == nil:
-			return outCommitted, attempt
+		case o.IsCommitted() || o == txn.OutcomeInDoubt:
+			return o, attempt, true
 		case ctx.Err() != nil:
-			return outCancelled, attempt
-		case errors.Is(err, txn.ErrConflict) && attempt < retries:
+			return o, attempt, false
+		case o == txn.OutcomeConflict && attempt < retries:
 			select {
 			case <-time.After(b.Delay(attempt)):
 			case <-ctx.Done():
-				return outCancelled, attempt
+				return o, attempt, false
 			}
 			continue
-		case errors.Is(err, txn.ErrConflict):
-			return outConflict, attempt
-		case errors.Is(err, txn.ErrInDoubt):
-			return outInDoubt, attempt
-		case errors.Is(err, txn.ErrAborted):
-			return outAborted, attempt
-		case errors.Is(err, txn.ErrNoAccount):
-			return outNoAccount, attempt
 		}
-		return outError, attempt
+		return o, attempt, true
 	}
 }
 
-func (s *Summary) record(o outcome, legs []txn.Leg, retries int, lat time.Duration) {
-	if o == outCancelled {
-		return
+// outcomeOf is the outcome of one Run: the result's, or the error's when
+// there is no result ("" when Run refused its input).
+func outcomeOf(res *txn.Result, err error) txn.Outcome {
+	switch {
+	case res != nil && res.Outcome != "":
+		return res.Outcome
+	case res == nil && err != nil:
+		return ""
 	}
+	return txn.OutcomeOf(err)
+}
+
+// record counts one transaction by its outcome.
+func (s *Summary) record(o txn.Outcome, legs []txn.Leg, retries int, lat time.Duration) {
 	s.Attempted++
 	s.Retries += int64(retries)
 	switch o {
-	case outCommitted:
+	case txn.OutcomeCommitted, txn.OutcomeCommittedUnapplied:
 		s.Committed++
+		if o == txn.OutcomeCommittedUnapplied {
+			s.CommittedUnapplied++
+		}
 		for _, l := range legs {
 			s.Amount += l.Amt
 		}
 		s.Latency.Observe(lat)
-	case outAborted:
+	case txn.OutcomeAborted:
 		s.Aborted++
-	case outConflict:
+	case txn.OutcomeConflict:
 		s.Conflicts++
-	case outInDoubt:
+	case txn.OutcomeInDoubt:
 		s.InDoubt++
-	case outNoAccount:
+	case txn.OutcomeDuplicate:
+		s.Duplicates++
+	case txn.OutcomeNoAccount:
 		s.NoAccount++
 	default:
 		s.Errors++

@@ -12,12 +12,12 @@ type Summary struct {
 	Mode        string  `json:"mode"`
 	Legs        int     `json:"legs"`
 	Attempted   int64   `json:"attempted"`
-	Committed   int64   `json:"committed"`
+	Committed   int64   `json:"committed"` // both committed outcomes
 	Aborted     int64   `json:"aborted"`
 	Conflicts   int64   `json:"conflicts"` // gave up after every retry
 	InDoubt     int64   `json:"in_doubt"`  // left for cleanup
 	NoAccount   int64   `json:"no_account"`
-	Errors      int64   `json:"errors"`
+	Errors      int64   `json:"errors"` // refused by Run outright, or an outcome this package does not know
 	Retries     int64   `json:"retries"`
 	Amount      int64   `json:"amount_committed"`
 	ElapsedSec  float64 `json:"elapsed_s"`
@@ -28,6 +28,14 @@ type Summary struct {
 	FaultBefore int64   `json:"faults_before"`
 	FaultAfter  int64   `json:"faults_after"`
 	RoundTrips  int64   `json:"round_trips,omitempty"`
+
+	// Committed and counted in Committed too, but with legs left for
+	// cleanup to apply (outcome committed-unapplied).
+	CommittedUnapplied int64 `json:"committed_unapplied"`
+	// Refused as a rerun of an earlier run of the same txnid (outcome
+	// duplicate): nothing applied by this run. Every try draws a new
+	// txnid, so this counts runs that met their own earlier attempt.
+	Duplicates int64 `json:"duplicates"`
 
 	Lock    lock.StatsSnapshot `json:"lock"`
 	Latency Histogram          `json:"latency"`
@@ -41,6 +49,8 @@ func (s *Summary) Merge(o *Summary) {
 	s.Conflicts += o.Conflicts
 	s.InDoubt += o.InDoubt
 	s.NoAccount += o.NoAccount
+	s.CommittedUnapplied += o.CommittedUnapplied
+	s.Duplicates += o.Duplicates
 	s.Errors += o.Errors
 	s.Retries += o.Retries
 	s.Amount += o.Amount
