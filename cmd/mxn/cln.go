@@ -19,6 +19,7 @@ func init() {
 
 type cleanupFlags struct {
 	minAge      time.Duration
+	sweepAge    time.Duration
 	dryRun      bool
 	partitions  string
 	concurrency int
@@ -27,6 +28,7 @@ type cleanupFlags struct {
 
 func addCleanupFlags(cmd *cobra.Command, f *cleanupFlags) {
 	cmd.Flags().DurationVar(&f.minAge, "min-age", time.Second, "leave pending transactions younger than this alone")
+	cmd.Flags().DurationVar(&f.sweepAge, "sweep-age", 0, "abort a transaction whose logs are still pending after this long (its run is presumed dead; default 20 x (lock TTL + grace))")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "decide nothing, write nothing: report what would be done")
 	cmd.Flags().StringVar(&f.partitions, "partitions", "", "partition range begin:count (default all 4096)")
 	cmd.Flags().IntVar(&f.concurrency, "concurrency", 4, "accounts cleaned at once")
@@ -36,6 +38,7 @@ func addCleanupFlags(cmd *cobra.Command, f *cleanupFlags) {
 func (f *cleanupFlags) options(cfg *globalConfig) (txn.CleanupOptions, error) {
 	if err := firstError(
 		notNegative("min-age", f.minAge),
+		notNegative("sweep-age", f.sweepAge),
 		inRange("concurrency", f.concurrency, 1, maxConcurrency),
 		f.lf.validate(),
 	); err != nil {
@@ -45,7 +48,7 @@ func (f *cleanupFlags) options(cfg *globalConfig) (txn.CleanupOptions, error) {
 	if err != nil {
 		return txn.CleanupOptions{}, err
 	}
-	return txn.CleanupOptions{MinAge: f.minAge, DryRun: f.dryRun, Partitions: r, UKey: cfg.UKey, Concurrency: f.concurrency}, nil
+	return txn.CleanupOptions{MinAge: f.minAge, SweepAge: f.sweepAge, DryRun: f.dryRun, Partitions: r, UKey: cfg.UKey, Concurrency: f.concurrency}, nil
 }
 
 func newClnCmd() *cobra.Command {
@@ -53,12 +56,16 @@ func newClnCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cln",
 		Short: "Finish failed transactions: roll forward the committed, roll back the rest",
-		Long: `Clean up once. For every account with pending entries (or a stale lock)
-in --partitions (or just --ukey): take its lock (stealing an expired one),
-decide each pending transaction older than --min-age at its commit point,
-roll committed ones forward and the rest back (leaving tombstones that stop
-late writers), and write the result in one generation-checked release.
-Safe beside live traffic and other cleaners. Prints a JSON report.`,
+		Long: `Clean up once. First sweep the log set in --partitions (or the logs of
+--ukey): every log still pending gets the final status of its transaction,
+and a transaction whose logs are older than --sweep-age without a decision
+is aborted at its commit point. Then, for every account with pending entries
+(or a stale lock): take its lock (stealing an expired one), decide each
+pending transaction older than --min-age at its commit point, roll committed
+ones forward and the rest back, and write the result in one fenced release.
+Safe beside live traffic and other cleaners. Prints a JSON report
+(logs_pending counts logs left pending because they are younger than
+--sweep-age).`,
 		Example: `  mxn cln
   mxn cln --dry-run
   mxn cln --partitions 2048:2048 --min-age 5s`,

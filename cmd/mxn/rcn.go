@@ -83,6 +83,9 @@ func reportReconcile(cfg *globalConfig, rep *txn.ReconcileReport, all bool) erro
 		rep.Accounts = bad
 	}
 	verdict := rep.Verdict()
+	if rep.NonFinalLogs > 0 {
+		verdict += fmt.Sprintf("; %d logs still pending (run mxn cln to finalize them)", rep.NonFinalLogs)
+	}
 	if !rep.Conserved() {
 		verdict += fmt.Sprintf("; total balance %d differs from committed log total %d", rep.TotalBalance, rep.TotalLogged)
 	}

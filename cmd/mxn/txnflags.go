@@ -71,7 +71,7 @@ func txnID(cfg *globalConfig) (string, error) {
 	if cfg.TxnID == "" {
 		return txn.NewTxnID(), nil
 	}
-	if err := lock.ValidateTxnID(cfg.TxnID); err != nil {
+	if err := txn.ValidateTxnID(cfg.TxnID); err != nil {
 		return "", usageErrorf("--txnid: %v", err)
 	}
 	return cfg.TxnID, nil

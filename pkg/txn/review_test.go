@@ -193,7 +193,7 @@ func TestReviewDelayedAcquireGhostEntry(t *testing.T) {
 	if land == nil {
 		t.Fatal("no acquire was delayed")
 	}
-	land() // the first, in-doubt acquire reaches the server now
+	land()                       // the first, in-doubt acquire reaches the server now
 	f.clock.Advance(time.Minute) // past every lock and the sweep age
 	rep, err := f.manager(f.env.Client, 2).Cleanup(ctx, txn.CleanupOptions{})
 	if err != nil {
