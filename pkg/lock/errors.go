@@ -28,6 +28,11 @@ var (
 	// a lock and a pending entry behind. Start over with a new txnid;
 	// cleanup rolls back whatever lands late.
 	ErrAcquireInDoubt = errors.New("acquire in doubt")
+	// ErrReleaseUnknown: a release without a pending entry was in doubt and
+	// the lock is gone: whether it applied cannot be read off the record.
+	// It can no longer apply (fenced). Callers judge by what their own
+	// operations changed, or redo the work.
+	ErrReleaseUnknown = errors.New("release outcome unknown")
 	// ErrAlreadyPending: the entry "<ukey>:<txnid>" is already in ptxns,
 	// left by another acquire of the same txnid; nothing was applied.
 	ErrAlreadyPending = errors.New("entry already pending")

@@ -85,36 +85,31 @@ const (
 	NotReleased
 	// ReleaseLost: the lock was taken from the holder; nothing applied.
 	ReleaseLost
+	// ReleaseUnknown: the lock is gone and nothing on the record tells
+	// whether this release removed it (a lock without a pending entry);
+	// it cannot apply any more (fenced). The caller decides from what its
+	// own operations changed, or treats the work as void.
+	ReleaseUnknown
 )
 
 // InDoubtRelease decides an in-doubt release of lk from the record read
-// afterwards: the holder's own lock still there means not applied; gone,
+// afterwards: the holder's own lock still there means not applied (and a
+// resend, carrying the same fence, applies at most once with it); gone,
 // with the holder's entry gone too, means applied (the entry is removed
 // only with the release, or by a cleaner that decided the transaction,
-// which has the same effect); a lock without an entry is released iff the
-// generation moved by exactly the one write a release is and no lock is
-// left (a steal is one write too, but leaves the stealer's lock).
+// which has the same effect; it never comes back, since only its run's
+// one acquire appends it); gone with the entry still there means lost. A
+// lock without an entry leaves nothing to tell by: the generation cannot
+// (it wraps, and other writers move it), so the verdict is unknown.
 func InDoubtRelease(s Snapshot, lk *Lock) ReleaseVerdict {
 	if s.Held.Owner == lk.Owner && s.Held.Holder == lk.TxnID {
 		return NotReleased
 	}
-	if lk.pending {
-		if containsString(s.Pending, lk.Entry()) {
-			return ReleaseLost
-		}
-		return Released
+	if !lk.pending {
+		return ReleaseUnknown
 	}
-	if s.Gen == nextGeneration(lk.Generation) && s.Held.Holder == "" {
-		return Released
+	if containsString(s.Pending, lk.Entry()) {
+		return ReleaseLost
 	}
-	return ReleaseLost
-}
-
-// nextGeneration is the generation after one write (16-bit, skipping 0).
-func nextGeneration(g uint32) uint32 {
-	g = (g + 1) & 0xffff
-	if g == 0 {
-		g = 1
-	}
-	return g
+	return Released
 }

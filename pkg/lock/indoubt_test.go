@@ -47,9 +47,10 @@ func TestInDoubtRelease(t *testing.T) {
 		{"lock and entry gone", Snapshot{Gen: 8}, withEntry, Released},
 		{"stolen, entry gone (a cleaner applied it)", Snapshot{Gen: 9, Held: Held{Holder: "cln-x", Owner: "o9"}}, withEntry, Released},
 		{"stolen, entry still there", Snapshot{Gen: 8, Held: Held{Holder: "X", Owner: "o9"}, Pending: []string{"u:T"}}, withEntry, ReleaseLost},
-		{"no entry: one write, no lock (wraps to 1)", Snapshot{Gen: 1}, noEntry, Released},
-		{"no entry: one write, but a lock (a steal) (R1)", Snapshot{Gen: 1, Held: Held{Holder: "X", Owner: "o9"}}, noEntry, ReleaseLost},
-		{"no entry: several writes", Snapshot{Gen: 3}, noEntry, ReleaseLost},
+		{"no entry: our lock still there", Snapshot{Gen: 65535, Held: Held{Holder: "rcn-1", Owner: "o1"}}, noEntry, NotReleased},
+		{"no entry: one write, no lock: ours, or a steal and a release after a wrap (F3)", Snapshot{Gen: 1}, noEntry, ReleaseUnknown},
+		{"no entry: a steal (R1)", Snapshot{Gen: 1, Held: Held{Holder: "X", Owner: "o9"}}, noEntry, ReleaseUnknown},
+		{"no entry: several writes, ours among them (F2)", Snapshot{Gen: 3}, noEntry, ReleaseUnknown},
 	}
 	for _, c := range cases {
 		if got := InDoubtRelease(c.s, c.lk); got != c.want {

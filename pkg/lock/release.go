@@ -15,13 +15,24 @@ import (
 // ops. ErrLockLost means the lock was taken from the holder (stolen or
 // broken) and nothing was applied.
 func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (map[string]any, error) {
+	return l.release(ctx, lk, false, ops...)
+}
+
+// Resend is Release for a lock whose earlier release (e.g. in a batch) was
+// in doubt and read back as not applied: that release may still land, so a
+// refusal of this one is looked at before it is called lost.
+func (l *Locker) Resend(ctx context.Context, lk *Lock, ops ...*as.Operation) (map[string]any, error) {
+	return l.release(ctx, lk, true, ops...)
+}
+
+func (l *Locker) release(ctx context.Context, lk *Lock, inDoubt bool, ops ...*as.Operation) (map[string]any, error) {
 	fail := func(err error) (map[string]any, error) {
 		return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, err)
 	}
 	all := ReleaseOps(lk, ops...)
 	wp := ReleasePolicy(l.cfg.WritePolicy, lk)
 	bo := NewBackoffer("release", l.cfg.Clock, l.backoff, l.cfg.BusyRetries)
-	inDoubt := false // an earlier try may still land
+	// inDoubt: an earlier try may still land.
 	for {
 		rec, err := l.client.Operate(wp, lk.Key, all...)
 		if HasCode(err, types.KEY_NOT_FOUND_ERROR) {
@@ -50,6 +61,8 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 				return nil, nil
 			case ReleaseLost:
 				return fail(ErrLockLost)
+			case ReleaseUnknown:
+				return fail(ErrReleaseUnknown)
 			}
 		case Fatal:
 			return fail(err)
@@ -90,6 +103,8 @@ func (l *Locker) ResolveRelease(ctx context.Context, lk *Lock) (bool, error) {
 		return false, err
 	case v == ReleaseLost:
 		return false, ErrLockLost
+	case v == ReleaseUnknown:
+		return false, ErrReleaseUnknown
 	}
 	return v == Released, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -249,12 +250,47 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		ops = append(ops, as.AddOp(as.NewBin(BinBalance, plan.forward)))
 	}
 	if _, err := m.locker.Release(ctx, lk, ops...); err != nil {
-		// Nothing applied (fenced release): the next round redoes it.
-		rep.RolledForward, rep.RolledBack, rep.Amount = 0, 0, 0
-		return fail(err)
+		applied := false
+		if errors.Is(err, lock.ErrReleaseUnknown) {
+			// In doubt and our lock is gone: it cannot apply any more, so
+			// it applied iff the entries it removes are gone (only a
+			// release that decided them the same way removes them).
+			applied, err = m.entriesGone(ctx, lk.Key, plan.remove)
+		}
+		if !applied {
+			// Nothing applied (fenced release): the next round redoes it.
+			rep.RolledForward, rep.RolledBack, rep.Amount = 0, 0, 0
+			if err == nil {
+				err = fmt.Errorf("release of %s not applied", ukey)
+			}
+			return fail(err)
+		}
 	}
 	rep.LogsFinalized = m.finalizeLogs(ctx, logs, fates)
 	return rep
+}
+
+// entriesGone reports whether none of entries is pending on the account.
+func (m *Manager) entriesGone(ctx context.Context, key *as.Key, entries []any) (bool, error) {
+	bo := m.backoffer("read pending entries")
+	for {
+		rec, err := m.client.Get(m.cfg.readPolicy(), key, lock.BinPending)
+		switch lock.Classify(err) {
+		case lock.OK:
+			pending := lock.StringList(rec.Bins[lock.BinPending])
+			for _, e := range entries {
+				if slices.Contains(pending, e.(string)) {
+					return false, nil
+				}
+			}
+			return true, nil
+		case lock.Fatal, lock.Conflict:
+			return false, err
+		}
+		if err := bo.Backoff(ctx, err); err != nil {
+			return false, err
+		}
+	}
 }
 
 // siblings returns l and stubs of the other logs of its run (from its legs

@@ -162,7 +162,10 @@ func (m *Manager) reconcileAccount(ctx context.Context, ukey string, opts Reconc
 		if err == nil {
 			return a
 		}
-		retry := errors.Is(err, lock.ErrLockLost) || errors.Is(err, lock.ErrHeld) || errors.Is(err, lock.ErrWaitTooLong)
+		// A lost lock, or a release whose outcome is unknown, voids the
+		// reading: the account may have changed while it was taken.
+		retry := errors.Is(err, lock.ErrLockLost) || errors.Is(err, lock.ErrReleaseUnknown) ||
+			errors.Is(err, lock.ErrHeld) || errors.Is(err, lock.ErrWaitTooLong)
 		if !retry || bo.Backoff(ctx, err) != nil {
 			return AccountReport{UKey: ukey, LockError: err.Error()}
 		}

@@ -191,7 +191,7 @@ func (r *runState) apply(ctx context.Context) {
 		}
 		ok, err := m.locker.ResolveRelease(ctx, lk)
 		if err == nil && !ok {
-			_, err = m.locker.Release(ctx, lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
+			_, err = m.locker.Resend(ctx, lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
 			ok = err == nil
 		} else if ok {
 			m.locker.Released(lk)
