@@ -384,10 +384,27 @@ func (w *world) setup() error {
 			return fmt.Errorf("create account %s: %w", u, err)
 		}
 	}
-	m := txn.NewManager(w.raw, txn.Config{Namespace: w.ns, Set: w.set})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return m.EnsureIndex(ctx)
+	// The log index, as EnsureIndex creates it (same name, set, bin and
+	// type), polled ready at once: EnsureIndex waits on the client's index
+	// task, which polls every 100ms, and aerolite answers OK (not
+	// INDEX_FOUND) to a repeated create, so calling it would cost most of
+	// a small world's wall time.
+	task, err := w.raw.CreateIndex(nil, w.ns, w.logSet, txn.IndexName(w.set), txn.IndexBin, as.STRING)
+	if err != nil {
+		return fmt.Errorf("create index: %w", err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		done, err := task.IsDone()
+		if err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("create index: not ready after 30s")
+		}
+	}
 }
 
 func (w *world) newActor(id int, name string, faults bool) *actor {

@@ -14,11 +14,12 @@ import (
 )
 
 var (
-	flagSeeds   = flag.Int("sim.seeds", envInt("SIM_SEEDS", 40), "number of seeds TestSimulation runs (env SIM_SEEDS)")
+	flagSeeds   = flag.Int("sim.seeds", envInt("SIM_SEEDS", 300), "number of seeds TestSimulation runs (env SIM_SEEDS)")
 	flagFirst   = flag.Int64("sim.first", int64(envInt("SIM_FIRST", 1)), "first seed of TestSimulation (env SIM_FIRST)")
 	flagSeed    = flag.Int64("sim.seed", -1, "replay one seed verbosely (prints its whole trace)")
 	flagNoFault = flag.String("sim.nofaults", "", "fault kinds to switch off, comma-separated ("+kinds()+"), or \"all\"")
 	flagShow    = flag.Int("sim.show", 3, "failing seeds whose trace tail TestSimulation prints")
+	flagDet     = flag.Int("sim.detseeds", 3, "seeds TestSimulationDeterministic runs twice (from -sim.first)")
 )
 
 func kinds() string {
@@ -129,8 +130,11 @@ func TestSimulationDeterministic(t *testing.T) {
 		t.Skip("replaying one seed")
 	}
 	opts := options(t)
-	seeds := []int64{*flagFirst, *flagFirst + 1, *flagFirst + 2}
-	if testing.Short() {
+	var seeds []int64
+	for i := 0; i < *flagDet; i++ {
+		seeds = append(seeds, *flagFirst+int64(i))
+	}
+	if testing.Short() && len(seeds) > 1 {
 		seeds = seeds[:1]
 	}
 	for _, seed := range seeds {
