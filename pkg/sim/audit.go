@@ -25,7 +25,8 @@ type auditLog struct {
 	status string // "" when the bin is absent
 	// eff is the status the run's decision gives this log: its own when
 	// decided, else (a secondary left pending) its primary's, if the
-	// primary log is the same run's and decided; else its own.
+	// primary log is the same run's and decided or a cleanup tombstone;
+	// else its own.
 	eff     string
 	prim    string
 	legs    []string // the legs bin, "ukey=amt" each; nil when absent
@@ -147,8 +148,13 @@ func (w *world) audit() error {
 		if l.status == "committed" || l.status == "aborted" || l.prim == "" || l.prim == l.ukey {
 			continue
 		}
-		if p := byKey[l.prim+":"+l.txnid]; p != nil && p.run == l.run && (p.status == "committed" || p.status == "aborted") {
+		p := byKey[l.prim+":"+l.txnid]
+		switch {
+		case p == nil:
+		case p.run == l.run && (p.status == "committed" || p.status == "aborted"):
 			l.eff = p.status
+		case p.run == "" && p.status == "aborted":
+			l.eff = "aborted" // cleanup's tombstone at the primary: no run of the txnid commits there
 		}
 	}
 

@@ -57,6 +57,10 @@ type sched struct {
 	delayed []*delivery
 	deliver func(*delivery) // set by the world
 	onAbort func()          // called when a phase is aborted, before stragglers run
+	// onTwoParked is called (with mu held) when a second goroutine of an
+	// already parked actor parks: the harness assumes one call-making
+	// goroutine per actor (Cleanup and Reconcile with Concurrency 1).
+	onTwoParked func(*actor)
 }
 
 func newSched(seed int64, latency time.Duration) *sched {
@@ -104,6 +108,11 @@ func (s *sched) notify() {
 // without touching the world).
 func (s *sched) park(a *actor, wake *time.Time) bool {
 	s.mu.Lock()
+	if a.state == stParked && s.onTwoParked != nil {
+		// Two goroutines of one actor at scheduling points at once: which
+		// of them gets the baton would be up to the Go scheduler.
+		s.onTwoParked(a)
+	}
 	a.state = stParked
 	a.sleeps = wake != nil
 	if wake != nil {

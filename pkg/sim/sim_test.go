@@ -19,6 +19,8 @@ var (
 	flagSeed    = flag.Int64("sim.seed", -1, "replay one seed verbosely (prints its whole trace)")
 	flagNoFault = flag.String("sim.nofaults", "", "fault kinds to switch off, comma-separated ("+kinds()+"), or \"all\"")
 	flagShow    = flag.Int("sim.show", 3, "failing seeds whose trace tail TestSimulation prints")
+	flagRerun   = flag.Float64("sim.rerun", 0, "probability of rerunning a recent txnid (0: default 0.3; negative: never)")
+	flagIgnore  = flag.String("sim.ignore", "", "checks not to fail on, comma-separated (e.g. log-undecided)")
 	flagDet     = flag.Int("sim.detseeds", 3, "seeds TestSimulationDeterministic runs twice (from -sim.first)")
 )
 
@@ -38,7 +40,12 @@ func envInt(name string, def int) int {
 }
 
 func options(t *testing.T) sim.Options {
-	var o sim.Options
+	o := sim.Options{RerunRate: *flagRerun}
+	for _, c := range strings.Split(*flagIgnore, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			o.Ignore = append(o.Ignore, c)
+		}
+	}
 	switch *flagNoFault {
 	case "":
 	case "all":
@@ -93,8 +100,10 @@ func TestSimulation(t *testing.T) {
 			}
 			continue
 		}
-		t.Log(rep.Summary())
 		if !rep.Failed() {
+			if testing.Verbose() {
+				t.Log(rep.Summary())
+			}
 			continue
 		}
 		failures = append(failures, failure{seed, strings.Join(rep.Checks(), ",")})
@@ -103,7 +112,7 @@ func TestSimulation(t *testing.T) {
 		}
 		if shown < *flagShow {
 			shown++
-			t.Errorf("%s", rep.Failure())
+			t.Errorf("%s\n%s", rep.Summary(), rep.Failure())
 		} else {
 			t.Errorf("seed %d failed: %s (replay: %s)", seed, strings.Join(rep.Checks(), ", "), rep.ReplayCommand())
 		}
