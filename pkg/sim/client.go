@@ -253,7 +253,7 @@ func (c *simClient) Put(p *as.WritePolicy, k *as.Key, b as.BinMap) as.Error {
 		for n, v := range b {
 			bins[n] = v
 		}
-		d := c.w.delay(c.a, cl, writePolicy(p), k, bins, nil)
+		d := c.w.delay(c.a, cl, p, k, bins, nil)
 		c.trace(cl, f, fmt.Sprintf("lands at step %d -> %s", d.due, rcString(types.TIMEOUT, true)))
 		return replyLost(true)
 	}
@@ -282,7 +282,7 @@ func (c *simClient) Operate(p *as.WritePolicy, k *as.Key, ops ...*as.Operation) 
 		c.trace(cl, f, rcString(types.KEY_BUSY, false))
 		return nil, busy()
 	case FaultDelayed:
-		d := c.w.delay(c.a, cl, writePolicy(p), k, nil, append([]*as.Operation(nil), ops...))
+		d := c.w.delay(c.a, cl, p, k, nil, append([]*as.Operation(nil), ops...))
 		c.trace(cl, f, fmt.Sprintf("lands at step %d -> %s", d.due, rcString(types.TIMEOUT, true)))
 		return nil, replyLost(true)
 	}

@@ -698,11 +698,14 @@ func (w *world) finalCleanup(ctx context.Context, a *actor, m *txn.Manager) {
 	w.violate("final-cleanup", fmt.Sprintf("cleanup report not clean after %d rounds without faults", w.opts.FinalRounds))
 }
 
-// delivery is a delayed write: applied by the scheduler at step due.
+// delivery is a delayed write: applied by the scheduler at step due,
+// unless its server-side deadline (the policy's total timeout, which the
+// client sends along) has passed by then: the server drops it.
 type delivery struct {
 	due      int
 	from     string
 	fromStep int
+	deadline time.Time // zero: none
 	name     string
 	desc     string
 	key      *as.Key
@@ -711,9 +714,12 @@ type delivery struct {
 	ops      []*as.Operation
 }
 
-func (w *world) delay(a *actor, cl *call, wp *as.WritePolicy, k *as.Key, bins as.BinMap, ops []*as.Operation) *delivery {
-	d := &delivery{from: a.name, name: cl.name, desc: w.keysDesc(cl), key: k, wp: wp, bins: bins, ops: ops}
+func (w *world) delay(a *actor, cl *call, p *as.WritePolicy, k *as.Key, bins as.BinMap, ops []*as.Operation) *delivery {
+	d := &delivery{from: a.name, name: cl.name, desc: w.keysDesc(cl), key: k, wp: writePolicy(p), bins: bins, ops: ops}
 	w.s.mu.Lock()
+	if p != nil && p.TotalTimeout > 0 {
+		d.deadline = w.s.now.Add(p.TotalTimeout)
+	}
 	d.fromStep = w.s.step
 	d.due = w.s.step + 1 + w.frng.Intn(w.opts.MaxDelaySteps)
 	w.s.delayed = append(w.s.delayed, d)
@@ -722,6 +728,14 @@ func (w *world) delay(a *actor, cl *call, wp *as.WritePolicy, k *as.Key, bins as
 }
 
 func (w *world) deliver(d *delivery) {
+	if now := w.s.Now(); !d.deadline.IsZero() && now.After(d.deadline) {
+		w.s.logf("deliver", "%-15s %-34s %-13s dropped: its deadline passed %v ago (sent by %s at step %d)",
+			d.name, d.desc, "late", now.Sub(d.deadline), d.from, d.fromStep)
+		w.mu.Lock()
+		w.faultCounts["delayed-expired"]++
+		w.mu.Unlock()
+		return
+	}
 	var err as.Error
 	var r *as.Record
 	if d.name == "Operate" {
