@@ -7,6 +7,9 @@
 //
 //	rep, err := sim.Run(42, sim.Options{})
 //	if rep.Failed() { fmt.Println(rep.Failure()) }
+//
+// README.md describes the scheduler, the faults, the audit and the
+// commands.
 package sim
 
 import (
