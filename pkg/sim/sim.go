@@ -239,7 +239,6 @@ type runRecord struct {
 	crashed bool // returned after its phase was aborted: not audited
 	res     *txn.Result
 	err     error
-	step    int
 }
 
 // world is one simulated world.
