@@ -108,6 +108,11 @@ func (s *sched) notify() {
 // without touching the world).
 func (s *sched) park(a *actor, wake *time.Time) bool {
 	s.mu.Lock()
+	if s.frozen {
+		// The phase was aborted: stragglers run on without the baton.
+		s.mu.Unlock()
+		return false
+	}
 	if a.state == stParked && s.onTwoParked != nil {
 		// Two goroutines of one actor at scheduling points at once: which
 		// of them gets the baton would be up to the Go scheduler.
