@@ -28,6 +28,7 @@ const queryFrameSize = 128 << 10
 // handleQuery answers a scan or query with a stream of record messages in
 // frames of about queryFrameSize, then a message marked LAST.
 func (s *Server) handleQuery(m *message) []byte {
+	defer s.stats.Queries.Add(1) // the response is complete: counted for Stats.Queries
 	q, rc := parseQuery(m)
 	w := &respWriter{buf: make([]byte, 8, 4096)}
 	if rc != rcOK {

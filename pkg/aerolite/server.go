@@ -73,6 +73,10 @@ type Stats struct {
 	Connections atomic.Int64
 	Commands    atomic.Int64
 	ConnErrors  atomic.Int64
+	// Queries counts scans and queries answered; it is incremented once
+	// the whole response (the server's snapshot) has been built, so a
+	// caller that sees it move knows later writes cannot show in it.
+	Queries atomic.Int64
 }
 
 // Run starts a server on a free port of 127.0.0.1 with default options.
