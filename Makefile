@@ -2,8 +2,11 @@
 # `make demo` runs the main job on the embedded server; `make test` runs every test
 # (and checks that go.mod/go.sum are tidy).
 
+SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/bin
+SEEDS ?= 2000
+FIRST ?= 1
 GOTEST_FLAGS ?= -race -count=1 -timeout 40m
 
 .PHONY: all
@@ -41,6 +44,10 @@ asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared
 
 .PHONY: test
 test: tidy-check vet unit asconform ## Everything CI runs.
+
+.PHONY: sim
+sim: ## Deterministic simulation over SEEDS seeds from FIRST (default 2000 from 1); failures print a replay command.
+	@set -o pipefail; $(GO) test -count=1 -timeout 0 -v ./pkg/sim -run 'TestSimulation$$' -sim.seeds=$(SEEDS) -sim.first=$(FIRST) | grep -v ': ok; '
 
 .PHONY: bench
 bench: ## Benchmarks (set AEROSPIKE_HOSTS to also target a real server).

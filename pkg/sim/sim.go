@@ -673,8 +673,8 @@ func (w *world) reconcilerActor(ctx context.Context, a *actor, m *txn.Manager) {
 			var det []string
 			for _, ar := range rep.Accounts {
 				if !ar.Balanced && ar.LockError == "" {
-					det = append(det, fmt.Sprintf("%s bal=%d logged=%d pending=%d logs=%d undecided=%d",
-						ar.UKey, ar.Balance, ar.Logged, ar.Pending, ar.Logs, ar.Undecided))
+					det = append(det, fmt.Sprintf("%s bal=%d logged=%d pending=%d logs=%d nonfinal=%d",
+						ar.UKey, ar.Balance, ar.Logged, ar.Pending, ar.Logs, ar.NonFinal))
 				}
 			}
 			w.s.mu.Lock()

@@ -129,9 +129,19 @@ func putOps(b as.BinMap) []*as.Operation {
 	return ops
 }
 
+// stillPending is the filter of every status write on a log: the log is
+// still pending and was created by run. A log leaves pending once, so this
+// fences a status write by itself, with no reliance on the generation
+// (which a generation check adds anyway).
+func stillPending(run string) *as.Expression {
+	return as.ExpAnd(
+		as.ExpEq(as.ExpStringBin(LogStatus), as.ExpStringVal(string(StatusPending))),
+		as.ExpEq(as.ExpStringBin(LogRun), as.ExpStringVal(run)))
+}
+
 // markOwnLogs returns batch writes that record st on a run's own logs,
-// each checked against the generation the run created it with: they apply
-// only to a log still exactly as the run wrote it.
+// each checked against the generation the run created it with and still
+// pending: they apply only to a log still exactly as the run wrote it.
 func (m *Manager) markOwnLogs(txnid string, logs []*LogRecord, st Status) []as.BatchRecordIfc {
 	var recs []as.BatchRecordIfc
 	for _, l := range logs {
@@ -143,6 +153,7 @@ func (m *Manager) markOwnLogs(txnid string, logs []*LogRecord, st Status) []as.B
 		p.RecordExistsAction = as.UPDATE_ONLY
 		p.GenerationPolicy = as.EXPECT_GEN_EQUAL
 		p.Generation = l.Gen
+		p.FilterExpression = stillPending(l.Run)
 		recs = append(recs, as.NewBatchWrite(p, k, as.PutOp(as.NewBin(LogStatus, string(st)))))
 	}
 	return recs
@@ -164,9 +175,7 @@ func (m *Manager) finalizeLogs(ctx context.Context, logs []*LogRecord, decs []De
 		}
 		p := as.NewBatchWritePolicy()
 		p.RecordExistsAction = as.UPDATE_ONLY
-		p.FilterExpression = as.ExpAnd(
-			as.ExpEq(as.ExpStringBin(LogStatus), as.ExpStringVal(string(StatusPending))),
-			as.ExpEq(as.ExpStringBin(LogRun), as.ExpStringVal(l.Run)))
+		p.FilterExpression = stillPending(l.Run)
 		recs = append(recs, as.NewBatchWrite(p, k, as.PutOp(as.NewBin(LogStatus, string(decs[i].status())))))
 	}
 	if len(recs) == 0 {

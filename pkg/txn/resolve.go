@@ -73,6 +73,7 @@ func (m *Manager) abortRun(ctx context.Context, l *LogRecord) (Decision, error) 
 			wp := m.cfg.writePolicy()
 			wp.GenerationPolicy = as.EXPECT_GEN_EQUAL
 			wp.Generation = p.Gen
+			wp.FilterExpression = stillPending(p.Run)
 			wp.RecordExistsAction = as.UPDATE_ONLY
 			werr = m.client.Put(wp, key, as.BinMap{LogStatus: string(StatusAborted)})
 		}

@@ -124,6 +124,7 @@ func (r *runState) commit(ctx context.Context) error {
 	wp := m.cfg.writePolicy()
 	wp.GenerationPolicy = as.EXPECT_GEN_EQUAL
 	wp.Generation = p.Gen
+	wp.FilterExpression = stillPending(r.id)
 	wp.RecordExistsAction = as.UPDATE_ONLY
 	bo := m.backoffer("commit")
 	sent := false // a try may have reached the server and may still land
