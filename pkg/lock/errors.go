@@ -2,6 +2,7 @@ package lock
 
 import (
 	"errors"
+	"slices"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/aerospike/aerospike-client-go/v7/types"
@@ -38,11 +39,14 @@ var (
 	ErrAlreadyPending = errors.New("entry already pending")
 )
 
-// HasCode reports whether err carries one of the Aerospike result codes.
+// HasCode reports whether the command that failed with err ended with one
+// of the result codes. Only the command's own code counts: the client
+// chains the errors of its earlier internal attempts (e.g. a connection
+// it could not open) behind it, and those say nothing about the outcome.
 func HasCode(err error, codes ...types.ResultCode) bool {
-	var ae as.Error
+	var ae *as.AerospikeError
 	if errors.As(err, &ae) {
-		return ae.Matches(codes...)
+		return slices.Contains(codes, ae.ResultCode)
 	}
 	return false
 }

@@ -138,7 +138,7 @@ func (r *runState) commit(ctx context.Context) error {
 			sent = sent || c == lock.InDoubt
 			got, rerr := m.readLog(ctx, p.UKey, r.txnid())
 			if rerr != nil {
-				return r.fail(OutcomeInDoubt, "commit", fmt.Errorf("%w (then reading the primary: %v)", err, rerr))
+				return r.fail(OutcomeInDoubt, "commit", fmt.Errorf("%w (then reading the primary: %w)", err, rerr))
 			}
 			switch judgeFlip(got, r.id, p.Gen) {
 			case flipApplied:
