@@ -31,19 +31,24 @@ vet: ## go vet, and fail on unformatted files.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: tidy-check
-tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum (prints the diff).
+tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here or in test/v8smoke (prints the diff).
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
+	@cd test/v8smoke && $(GO) mod tidy -diff || { echo "test/v8smoke/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
 
 .PHONY: unit
 unit: ## Go tests with the race detector.
 	$(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: v8smoke
+v8smoke: ## Smoke tests with aerospike-client-go v8 against aerolite (a module of its own: test/v8smoke).
+	cd test/v8smoke && $(GO) test -count=1 ./...
 
 .PHONY: asconform
 asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared/asconform).
 	./hack/asconform.sh
 
 .PHONY: test
-test: tidy-check vet unit asconform ## Everything CI runs.
+test: tidy-check vet unit v8smoke asconform ## Everything CI runs.
 
 .PHONY: sim
 sim: ## Deterministic simulation over SEEDS seeds from FIRST (default 2000 from 1); failures print a replay command.

@@ -77,6 +77,12 @@ func (s *Server) info(name string) string {
 		return s.infoSindexExists(parseInfoArgs(args))
 	case "sindex-list":
 		return s.infoSindexList(parseInfoArgs(args))
+	case "sindex-stat":
+		return s.infoSindexStat(parseInfoArgs(args))
+	case "user-agent-set":
+		// Clients 8.x send their name and version on every tend connection
+		// to an 8.1+ server; the answer is ignored.
+		return "ok"
 	case "truncate":
 		return s.infoTruncate(parseInfoArgs(args), false)
 	case "truncate-namespace":
@@ -139,8 +145,8 @@ func (s *Server) infoSindexCreate(a map[string]string) string {
 		return e
 	}
 	name := a["indexname"]
-	bin, typ, ok := strings.Cut(a["indexdata"], ",")
-	if name == "" || !ok || bin == "" {
+	bin, typ, ok := sindexDefinition(a)
+	if name == "" || !ok {
 		return "ERROR:4:invalid index definition"
 	}
 	if len(name) > 63 {
@@ -152,9 +158,12 @@ func (s *Server) infoSindexCreate(a map[string]string) string {
 	if a["context"] != "" {
 		return "ERROR:4:index contexts are not supported"
 	}
+	if a["exp"] != "" {
+		return "ERROR:4:index expressions are not supported"
+	}
 	var numeric bool
 	switch strings.ToLower(typ) {
-	case "numeric":
+	case "numeric", "integer": // clients name it "integer" for servers from 8.1.3 on
 		numeric = true
 	case "string":
 	default:
@@ -175,6 +184,24 @@ func (s *Server) infoSindexCreate(a map[string]string) string {
 		return fmt.Sprintf("ERROR:%d:index already exists", rc)
 	}
 	return "OK"
+}
+
+// sindexDefinition returns the bin and type of a sindex-create: 8.1's
+// "bin=<bin>;type=<type>" or the older "indexdata=<bin>,<type>" (still
+// accepted by 8.1), but not both.
+func sindexDefinition(a map[string]string) (bin, typ string, ok bool) {
+	data, old := a["indexdata"]
+	_, hasBin := a["bin"]
+	_, hasType := a["type"]
+	if old {
+		if hasBin || hasType {
+			return "", "", false
+		}
+		bin, typ, ok = strings.Cut(data, ",")
+	} else {
+		bin, typ, ok = a["bin"], a["type"], hasBin && hasType
+	}
+	return bin, typ, ok && bin != "" && typ != ""
 }
 
 func (s *Server) infoSindexDelete(a map[string]string) string {
@@ -221,6 +248,16 @@ func (s *Server) infoSindexList(a map[string]string) string {
 	return strings.Join(parts, ";") + ";"
 }
 
+// infoSindexStat answers 8.1's sindex-stat:namespace=<ns>;indexname=<index>,
+// which supersedes sindex/<ns>/<index>.
+func (s *Server) infoSindexStat(a map[string]string) string {
+	ns, e := s.namespaceArg(a)
+	if ns == nil {
+		return e
+	}
+	return sindexStats(ns, a["indexname"])
+}
+
 func (s *Server) infoSindex(p []string) string {
 	if len(p) != 2 {
 		return "ERROR:4:usage sindex/<ns>/<index>"
@@ -229,7 +266,11 @@ func (s *Server) infoSindex(p []string) string {
 	if ns == nil {
 		return "ERROR:20:namespace not found"
 	}
-	ix := ns.sindex.get(p[1])
+	return sindexStats(ns, p[1])
+}
+
+func sindexStats(ns *namespace, name string) string {
+	ix := ns.sindex.get(name)
 	if ix == nil {
 		return "ERROR:201:no index"
 	}
