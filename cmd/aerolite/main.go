@@ -8,7 +8,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,32 +21,47 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "aerolite:", err)
-		os.Exit(2)
-	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, stop))
 }
 
-func run(args []string) error {
-	fs := flag.NewFlagSet("aerolite", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `aerolite: a single-node, Aerospike-wire-compatible in-memory server.
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 2 // bad flags, or the server could not start or stop
+)
+
+const usageText = `aerolite: a single-node, Aerospike-wire-compatible in-memory server.
 
 Usage: aerolite [flags]
 
 Runs until SIGINT or SIGTERM. Connection errors are logged, one line each.
 
 Flags:
-`)
+`
+
+// run is the command: it parses args, serves until stop receives a signal,
+// and returns the exit code. --help goes to stdout; errors and the log go
+// to stderr.
+func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
+	fail := func(err error) int {
+		// Errors from the aerolite package already carry its name.
+		fmt.Fprintf(stderr, "aerolite: %s\n", strings.TrimPrefix(err.Error(), "aerolite: "))
+		return exitError
+	}
+	fs := flag.NewFlagSet("aerolite", flag.ContinueOnError)
+	// The flag package would print parse errors and the whole usage text
+	// to its output; run reports errors itself, in one line.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:3000", "address to listen on (host:port; port 0 picks a free one)")
 	namespaces := fs.String("namespace", "test", "comma-separated namespaces to serve")
 	cluster := fs.String("cluster-name", "aerolite", "cluster name answered to the client's cluster-name check")
-	defaultTTL := fs.Duration("default-ttl", 0, "TTL of records written with the server default (0 = never expire)")
+	defaultTTL := fs.Duration("default-ttl", 0, "TTL of records written with the server default, in whole seconds (0 = never expire)")
 	pendingLimit := fs.Int("pending-limit", 20, "writes that may queue on one record before KEY_BUSY (negative disables)")
 	maxFrame := fs.Int("max-frame", 0, "largest accepted frame in bytes (0 = 128 MiB)")
 	faultSeed := fs.Int64("fault-seed", 1, "seed for random faults")
@@ -58,20 +75,25 @@ Flags:
 	quiet := fs.Bool("quiet", false, "do not log connection errors")
 	addrFile := fs.String("addr-file", "", "write the listening address to this file once ready (for scripts using port 0)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		return fail(fmt.Errorf("%v (see --help)", err))
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		return fail(fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0)))
 	}
-	if *failCode < 0 || *failCode > 255 {
-		return fmt.Errorf("--fault-code %d is not a result code (0-255)", *failCode)
+	if err := checkFlags(fs); err != nil {
+		return fail(err)
 	}
-	logger := log.New(os.Stderr, "", log.LstdFlags)
+	logger := log.New(stderr, "", log.LstdFlags)
 	opts := aerolite.Options{
 		Listen:       *listen,
 		Namespaces:   strings.Split(*namespaces, ","),
 		ClusterName:  *cluster,
-		DefaultTTL:   uint32(defaultTTL.Seconds()),
+		DefaultTTL:   uint32(*defaultTTL / time.Second),
 		PendingLimit: *pendingLimit,
 		MaxFrameSize: *maxFrame,
 		Logger:       logger,
@@ -81,7 +103,7 @@ Flags:
 	}
 	srv, err := aerolite.NewServer(opts)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if *dropBefore+*dropAfter+*failPct+*delayPct > 0 {
 		srv.Faults().Set(aerolite.FaultConfig{
@@ -93,13 +115,63 @@ Flags:
 	if *addrFile != "" {
 		if err := os.WriteFile(*addrFile, []byte(srv.Addr()+"\n"), 0o644); err != nil {
 			srv.Close()
-			return fmt.Errorf("write --addr-file: %w", err)
+			return fail(fmt.Errorf("write --addr-file: %w", err))
 		}
 	}
 	logger.Printf("aerolite listening on %s (namespaces %s, cluster %s)", srv.Addr(), *namespaces, *cluster)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
+	s := <-stop
 	logger.Printf("aerolite: %v received, shutting down", s)
-	return srv.Close()
+	if err := srv.Close(); err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// faultPctFlags are the flags that take a percentage of commands. The
+// server draws one number per command for all of them together, so their
+// sum is a percentage too.
+var faultPctFlags = []string{"fault-drop-before", "fault-drop-after", "fault-fail", "fault-delay"}
+
+// checkFlags rejects values outside the range a flag allows, naming the
+// flag and the value as given.
+func checkFlags(fs *flag.FlagSet) error {
+	get := func(name string) flag.Getter { return fs.Lookup(name).Value.(flag.Getter) }
+	bad := func(name, why string) error {
+		return fmt.Errorf("invalid value %q for --%s: %s", fs.Lookup(name).Value.String(), name, why)
+	}
+	sum := 0.0
+	for _, name := range faultPctFlags {
+		p := get(name).Get().(float64)
+		if !(p >= 0 && p <= 100) { // also rejects NaN
+			return bad(name, "a percentage must be between 0 and 100")
+		}
+		sum += p
+	}
+	if sum > 100 {
+		var set []string
+		for _, name := range faultPctFlags {
+			if p := get(name).Get().(float64); p > 0 {
+				set = append(set, fmt.Sprintf("--%s %s", name, fs.Lookup(name).Value.String()))
+			}
+		}
+		return fmt.Errorf("fault percentages add up to more than 100 (%s)", strings.Join(set, " + "))
+	}
+	if c := get("fault-code").Get().(int); c < 0 || c > 255 {
+		return bad("fault-code", "not a result code (0-255)")
+	}
+	if d := get("fault-delay-by").Get().(time.Duration); d < 0 {
+		return bad("fault-delay-by", "a delay cannot be negative")
+	}
+	switch d := get("default-ttl").Get().(time.Duration); {
+	case d < 0:
+		return bad("default-ttl", "a TTL cannot be negative")
+	case d%time.Second != 0:
+		return bad("default-ttl", "a TTL is a whole number of seconds")
+	case d/time.Second > math.MaxUint32-2: // the two largest values mean "never expire" and "keep the TTL"
+		return bad("default-ttl", "too long")
+	}
+	if n := get("max-frame").Get().(int); n < 0 {
+		return bad("max-frame", "a size cannot be negative (0 = the default, 128 MiB)")
+	}
+	return nil
 }
