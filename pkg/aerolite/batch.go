@@ -13,6 +13,10 @@ const (
 	batchMsgTTL    = 0x8
 )
 
+// batchRespondAllKeys is the batch field flag (after the key count) that
+// asks the server to go on after a record error (BatchPolicy.RespondAllKeys).
+const batchRespondAllKeys = 0x4
+
 // handleBatch answers a batch command: one response message per key, in
 // request order, then a final message marked LAST.
 func (s *Server) handleBatch(m *message) []byte {
@@ -31,12 +35,21 @@ func (s *Server) handleBatch(m *message) []byte {
 		w.header(info3Last, rcParameterError, 0, 0, 0, 0, 0)
 		return finishFrame(w.buf)
 	}
+	respondAllKeys := data[4]&batchRespondAllKeys != 0
 	for i, req := range reqs {
 		var res result
 		if req.badValue {
 			res.rc = rcParameterError
 		} else {
 			res = s.execute(req)
+		}
+		if !respondAllKeys && res.rc != rcOK && res.rc != rcKeyNotFound && res.rc != rcFilteredOut {
+			// The server stops the batch at the first other error and
+			// sends only that code, in the last message, dropping the
+			// answers it had for the earlier keys.
+			w.buf = w.buf[:8]
+			w.header(info3Last, res.rc, 0, 0, 0, 0, 0)
+			return finishFrame(w.buf)
 		}
 		writeResult(w, &res, indexes[i], 0)
 	}

@@ -226,6 +226,12 @@ func cdtMapPutItemsOp(m *Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome 
 	if fresh {
 		m = &Map{Order: cdtMapOrderFromAttr(attr)}
 	}
+	if len(m.Entries) == 0 && m.Order != MapUnordered && !p.create && p.noFail && p.partial {
+		// The server writes every item into an empty key-ordered map under
+		// UPDATE_ONLY|NO_FAIL|PARTIAL (map_add_items_ordered only refuses
+		// them without NO_FAIL or PARTIAL).
+		p.create = true
+	}
 	size, changed, rc := cdtMapWrite(m, items.Entries, p)
 	if rc != rcOK {
 		return cdtFail(rc)

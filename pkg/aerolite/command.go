@@ -125,6 +125,13 @@ func (s *Server) execute(req *recordRequest) result {
 	if req.info2&info2DurableDelete != 0 {
 		return result{rc: rcEnterpriseOnly} // durable deletes need Enterprise
 	}
+	var mustExist bool
+	if req.info2&info2Delete == 0 {
+		var rc ResultCode
+		if mustExist, rc = writePolicies(req); rc != rcOK {
+			return result{rc: rc}
+		}
+	}
 	p := ns.partition(req.digest)
 	if !p.enqueue(req.digest, s.opts.PendingLimit) {
 		return result{rc: rcKeyBusy}
@@ -137,6 +144,9 @@ func (s *Server) execute(req *recordRequest) result {
 	if old != nil && old.expired(now) {
 		ns.removeExpired(p, req.digest, old)
 		old = nil
+	}
+	if rc := writeChecks(req, old, mustExist); rc != rcOK {
+		return result{rc: rc}
 	}
 	if old != nil && filter != nil {
 		ok, rc := evalFilter(filter, expContext{Rec: old, Now: now})
@@ -175,17 +185,19 @@ func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) res
 	if req.info1&info1NoBinData != 0 {
 		return res
 	}
-	if req.info1&info1GetAll != 0 && len(req.ops) == 0 {
+	if req.info1&info1GetAll != 0 {
+		// The server answers a read with GET_ALL with every bin and does
+		// not run its ops (read_local), so a failing op goes unnoticed.
 		res.bins = rec.Bins
 		return res
 	}
 	if len(req.ops) == 0 {
 		return result{rc: rcParameterError}
 	}
-	st := &opState{rec: rec, bins: rec.Bins, getAll: req.info1&info1GetAll != 0,
+	st := &opState{rec: rec, bins: rec.Bins,
 		respondAll: req.info2&info2RespondAllOps != 0, now: now}
 	for i := range req.ops {
-		if rc := st.apply(&req.ops[i], false); rc != rcOK {
+		if rc := st.apply(&req.ops[i]); rc != rcOK {
 			return result{rc: rc}
 		}
 	}
@@ -193,34 +205,97 @@ func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) res
 	return res
 }
 
-// applyWrite computes the record that a write command leaves (nil: none)
-// and the response. It does not publish anything.
-func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
-	// Existence and generation checks come first, as in the server.
-	if req.info2&info2CreateOnly != 0 && old != nil {
-		return nil, result{rc: rcKeyExists}
+// writePolicies checks a write command's ops before the record is looked
+// up, as the server does (write_master_policies): REPLACE and REPLACE_ONLY
+// allow only plain bin writes besides reads (no bin deletes, touches,
+// arithmetic, DeleteOp or CDT modify ops), and a read-all op (GetOp) may
+// not be mixed with ops that produce result bins. It reports whether the
+// record must already exist (UPDATE_ONLY, REPLACE_ONLY or a touch op).
+func writePolicies(req *recordRequest) (mustExist bool, rc ResultCode) {
+	if len(req.ops) == 0 {
+		return false, rcParameterError
 	}
-	if req.info3&(info3UpdateOnly|info3ReplaceOnly) != 0 && old == nil {
-		return nil, result{rc: rcKeyNotFound}
+	replace := req.info3&(info3CreateOrReplace|info3ReplaceOnly) != 0
+	getAll := req.info1&info1GetAll != 0
+	mustExist = req.info3&(info3UpdateOnly|info3ReplaceOnly) != 0
+	readAll, resultBins := false, false
+	for i := range req.ops {
+		o := &req.ops[i]
+		switch o.typ {
+		case opTouch:
+			if replace {
+				return false, rcParameterError
+			}
+			mustExist = true
+		case opWrite:
+			if replace && o.particle == ptNull {
+				return false, rcParameterError // a bin delete
+			}
+		case opAdd, opAppend, opPrepend, opDelete, opBitModify:
+			if replace {
+				return false, rcParameterError
+			}
+		case opCDTModify, opHLLModify:
+			if replace {
+				return false, rcParameterError
+			}
+			resultBins = true
+		case opRead:
+			if getAll && o.name == "" {
+				if readAll || req.info2&info2RespondAllOps != 0 {
+					return false, rcParameterError
+				}
+				readAll = true
+			} else {
+				resultBins = true
+			}
+		case opCDTRead, opExpRead, opBitRead, opHLLRead:
+			resultBins = true
+		}
+	}
+	if readAll && resultBins || getAll && !readAll {
+		return false, rcParameterError
+	}
+	return mustExist, rcOK
+}
+
+// writeChecks checks existence and generation, in the server's order,
+// before any filter expression is evaluated. A single-record delete fails
+// on a missing record first; a batch delete, like other writes, checks the
+// generation against 0 first.
+func writeChecks(req *recordRequest, old *Record, mustExist bool) ResultCode {
+	isDelete := req.info2&info2Delete != 0
+	if old == nil && (mustExist || isDelete && !req.isBatch) {
+		return rcKeyNotFound
+	}
+	if old != nil && req.info2&info2CreateOnly != 0 {
+		return rcKeyExists
 	}
 	var oldGen uint32
 	if old != nil {
 		oldGen = old.Generation
 	}
 	if req.info2&info2Generation != 0 && req.gen != oldGen {
-		return nil, result{rc: rcGenerationError}
+		return rcGenerationError
 	}
 	if req.info2&info2GenerationGT != 0 && old != nil && req.gen <= oldGen {
-		return nil, result{rc: rcGenerationError}
+		return rcGenerationError
+	}
+	if old == nil && isDelete {
+		return rcKeyNotFound
+	}
+	return rcOK
+}
+
+// applyWrite computes the record that a write command leaves (nil: none)
+// and the response. It does not publish anything; writeChecks has passed.
+func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
+	var oldGen uint32
+	if old != nil {
+		oldGen = old.Generation
 	}
 	if req.info2&info2Delete != 0 {
-		if old == nil {
-			return nil, result{rc: rcKeyNotFound}
-		}
 		return nil, result{}
-	}
-	if len(req.ops) == 0 {
-		return nil, result{rc: rcParameterError}
 	}
 	st := &opState{rec: old, getAll: req.info1&info1GetAll != 0,
 		respondAll: req.info2&info2RespondAllOps != 0, now: now, write: true}
@@ -228,13 +303,14 @@ func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now 
 		st.bins = old.Bins
 	}
 	for i := range req.ops {
-		if rc := st.apply(&req.ops[i], old == nil); rc != rcOK {
+		if rc := st.apply(&req.ops[i]); rc != rcOK {
 			return nil, result{rc: rc}
 		}
 	}
 	if len(st.bins) == 0 {
-		// A write that leaves no bins deletes the record.
-		if old == nil && !st.deleted {
+		// A write that leaves no bins deletes the record; there is none
+		// to delete when it did not exist (DeleteOp included).
+		if old == nil {
 			return nil, result{rc: rcKeyNotFound}
 		}
 		if st.touched && !st.deleted {

@@ -79,7 +79,7 @@ func (st *opState) view() *Record {
 }
 
 // apply runs one operation.
-func (st *opState) apply(o *op, missing bool) ResultCode {
+func (st *opState) apply(o *op) ResultCode {
 	switch o.typ {
 	case opRead:
 		return st.read(o)
@@ -95,15 +95,12 @@ func (st *opState) apply(o *op, missing bool) ResultCode {
 	case opAppend, opPrepend:
 		return st.concat(o)
 	case opTouch:
-		if missing {
-			return rcKeyNotFound
-		}
+		// The record exists (writePolicies). A touch has no entry in the
+		// response, even when the client asked for one per op.
 		st.touched = true
-		st.emit(o.name, nil, false)
 	case opDelete:
-		if missing {
-			return rcKeyNotFound
-		}
+		// On a missing record it deletes nothing, and the ops after it
+		// may create the record.
 		st.bins = nil
 		st.deleted = true
 		st.emit(o.name, nil, false)
