@@ -18,7 +18,11 @@ const (
 	DropAfter
 	// FailWithCode answers with FaultConfig.FailCode without applying anything.
 	FailWithCode
-	// Delay sleeps FaultConfig.Delay before replying.
+	// Delay applies the command, then holds the reply for FaultConfig.Delay
+	// (default 50ms) of the server's time: with the wall clock a real wait,
+	// with a ManualClock until the clock is moved past it (Server.FastForward;
+	// ManualClock.BlockUntil tells when the reply is held). Closing the
+	// server drops held replies.
 	Delay
 )
 
@@ -30,7 +34,7 @@ type FaultConfig struct {
 	DropBeforePct float64
 	DropAfterPct  float64
 	FailPct       float64
-	FailCode      ResultCode // default KEY_BUSY (14)
+	FailCode      ResultCode // default KeyBusy (14)
 	DelayPct      float64
 	Delay         time.Duration
 	// WritesOnly restricts faults to commands that write.

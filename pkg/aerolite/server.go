@@ -5,6 +5,17 @@
 //	srv, err := aerolite.Run()          // 127.0.0.1, random free port
 //	defer srv.Close()
 //	client, _ := as.NewClient(srv.Host(), srv.Port())
+//
+// Tests can reach the store directly, without a client (state.go), and
+// control time (clock.go):
+//
+//	clk := aerolite.NewManualClock(time.Now())
+//	srv, _ := aerolite.NewServer(aerolite.Options{Clock: clk})
+//	srv.Put("test", "users", "alice", map[string]any{"age": 31})
+//	e, ok := srv.Get("test", "users", "alice") // e.Bins["age"] == 31
+//	srv.FastForward(11 * time.Second)          // TTLs run out, no sleeping
+//	fmt.Print(srv.Dump("test", "users"))
+//	srv.CheckGet(t, "test", "users", "alice", map[string]any{"age": 31})
 package aerolite
 
 import (
@@ -42,11 +53,18 @@ type Options struct {
 	// before further ones fail with KEY_BUSY (transaction-pending-limit);
 	// default 20, negative disables.
 	PendingLimit int
-	// ReapInterval is how often expired records are removed; default 1s.
+	// ReapInterval is how often, in real time, expired records are removed
+	// from set counts and indexes (the server's nsup); default 1s. Expired
+	// records are never visible, reaped or not, and FastForward, SetTime
+	// and a ManualClock's Add and Set reap at once.
 	ReapInterval time.Duration
 	// Logger receives one line per connection error; default discards.
 	Logger *log.Logger
-	// Now is the clock; default time.Now.
+	// Clock is where the server reads the time (expiry, last-update times,
+	// the Delay fault); default the wall clock. See ManualClock.
+	Clock Clock
+	// Now is a clock given as a function, used when Clock is nil (a Clock
+	// with Now alone: the Delay fault sleeps in real time).
 	Now func() time.Time
 }
 
@@ -56,7 +74,13 @@ type Server struct {
 	ln     net.Listener
 	ns     map[string]*namespace
 	faults *Faults
-	now    func() time.Time
+
+	clock  Clock
+	skew   atomic.Int64  // FastForward/SetTime on a clock that is not a *ManualClock
+	tickMu sync.Mutex    // guards ticked
+	ticked chan struct{} // closed (and replaced) when skew changes
+	unhook func()        // unregisters from a *ManualClock
+	reapMu sync.Mutex    // one reap at a time
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -108,8 +132,13 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.New(io.Discard, "", 0)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	clock := opts.Clock
+	switch {
+	case clock != nil:
+	case opts.Now != nil:
+		clock = funcClock(opts.Now)
+	default:
+		clock = wallClock{}
 	}
 	for _, n := range opts.Namespaces {
 		if n == "" || len(n) > 31 {
@@ -128,13 +157,17 @@ func NewServer(opts Options) (*Server, error) {
 		ln:     ln,
 		ns:     map[string]*namespace{},
 		faults: newFaults(),
-		now:    opts.Now,
+		clock:  clock,
+		ticked: make(chan struct{}),
 		conns:  map[net.Conn]struct{}{},
 		stop:   make(chan struct{}),
 	}
 	s.partitionGen.Store(1)
 	for _, n := range opts.Namespaces {
 		s.ns[n] = newNamespace(n, opts.DefaultTTL)
+	}
+	if mc, ok := clock.(*ManualClock); ok {
+		s.unhook = mc.onChange(s.reap)
 	}
 	s.wg.Add(2)
 	go s.acceptLoop()
@@ -164,6 +197,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.stop)
+	if s.unhook != nil {
+		s.unhook()
+	}
 	err := s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
@@ -214,10 +250,112 @@ func (s *Server) reapLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			now := s.now()
-			for _, ns := range s.ns {
-				ns.reap(now)
-			}
+			s.reap()
+		}
+	}
+}
+
+// reap removes the records expired at the server's now (nsup).
+func (s *Server) reap() {
+	s.reapMu.Lock()
+	defer s.reapMu.Unlock()
+	now := s.now()
+	for _, ns := range s.ns {
+		ns.reap(now)
+	}
+}
+
+// now is the server's time: its clock, moved by FastForward and SetTime
+// when the clock is not a *ManualClock.
+func (s *Server) now() time.Time {
+	t := s.clock.Now()
+	if k := s.skew.Load(); k != 0 {
+		t = t.Add(time.Duration(k))
+	}
+	return t
+}
+
+// Now returns the server's current time (its Clock, plus what FastForward
+// and SetTime added to a clock that is not a *ManualClock).
+func (s *Server) Now() time.Time { return s.now() }
+
+// FastForward moves the server's time forward by d: records whose TTL runs
+// out become invisible and are reaped before FastForward returns, and
+// delayed replies whose delay has passed are released. With a *ManualClock
+// it moves the clock itself (and every server on it); with another clock
+// (the default wall clock too) it adds d to this server's time from now on.
+func (s *Server) FastForward(d time.Duration) {
+	if mc, ok := s.clock.(*ManualClock); ok {
+		mc.Add(d) // reaps through the clock's hook
+		return
+	}
+	s.skew.Add(int64(d))
+	s.timeMoved()
+}
+
+// SetTime sets the server's time to t, as FastForward does. With a clock
+// other than a *ManualClock, time goes on from t at the clock's pace.
+func (s *Server) SetTime(t time.Time) {
+	if mc, ok := s.clock.(*ManualClock); ok {
+		mc.Set(t)
+		return
+	}
+	s.skew.Store(int64(t.Sub(s.clock.Now())))
+	s.timeMoved()
+}
+
+// timeMoved reaps and wakes the replies waiting on the skewed clock.
+func (s *Server) timeMoved() {
+	s.reap()
+	s.tickMu.Lock()
+	close(s.ticked)
+	s.ticked = make(chan struct{})
+	s.tickMu.Unlock()
+}
+
+// wait blocks for d of the server's time (the Delay fault): a *ManualClock
+// releases it when moved past the deadline, the wall clock when d has
+// passed or FastForward/SetTime moved the time past it, a Clock without
+// After after a real sleep of d. It returns false if the server closed.
+func (s *Server) wait(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	switch c := s.clock.(type) {
+	case *ManualClock: // never skewed: FastForward moves the clock itself
+		ch, cancel := c.after(d)
+		defer cancel()
+		select {
+		case <-ch:
+			return true
+		case <-s.stop:
+			return false
+		}
+	case clockAfter:
+	default:
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-s.stop:
+			return false
+		}
+	}
+	deadline := s.now().Add(d)
+	for {
+		now := s.now()
+		if !now.Before(deadline) {
+			return true
+		}
+		s.tickMu.Lock()
+		ticked := s.ticked
+		s.tickMu.Unlock()
+		select {
+		case <-s.clock.(clockAfter).After(deadline.Sub(now)):
+		case <-ticked:
+		case <-s.stop:
+			return false
 		}
 	}
 }
@@ -332,8 +470,8 @@ func (s *Server) handleMsg(body []byte) ([]byte, error) {
 		return finishFrame(w.buf), nil
 	}
 	resp := s.dispatch(m)
-	if f.delay > 0 {
-		time.Sleep(f.delay)
+	if f.delay > 0 && !s.wait(f.delay) {
+		return nil, errDropConn // the server is closing
 	}
 	if f.dropAfter {
 		return nil, errDropConn
