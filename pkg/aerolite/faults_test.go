@@ -281,34 +281,91 @@ func TestFaultsDeterministicSeed(t *testing.T) {
 	}
 }
 
+// srvAsync makes a client call in a goroutine; its error arrives on the
+// channel.
+func srvAsync(fn func() error) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	return done
+}
+
+// srvWaitHeld waits until the server holds a delayed reply on clk. done,
+// if not nil, is the call's channel: the call returning first means its
+// reply was not held.
+func srvWaitHeld(t *testing.T, clk *aerolite.ManualClock, done <-chan error) {
+	t.Helper()
+	held := make(chan struct{})
+	go func() { clk.BlockUntil(1); close(held) }()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("reply not held by the Delay fault (the call returned %v)", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reply held by the Delay fault after 10s")
+	}
+}
+
+// srvHeldFor checks that the server holds the reply of the call behind
+// done for exactly d of the manual clock: the reply is held until the
+// clock is a millisecond short of d, and released at d. It returns the
+// call's error.
+func srvHeldFor(t *testing.T, srv *aerolite.Server, clk *aerolite.ManualClock, done <-chan error, d time.Duration) error {
+	t.Helper()
+	srvWaitHeld(t, clk, done)
+	srv.FastForward(d - time.Millisecond)
+	if n := clk.Waiters(); n != 1 {
+		t.Fatalf("%d replies held %v into a delay of %v, want 1", n, d-time.Millisecond, d)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("reply released %v into a delay of %v (%v)", d-time.Millisecond, d, err)
+	default:
+	}
+	srv.FastForward(time.Millisecond)
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("reply still held once the delay of %v passed", d)
+		return nil
+	}
+}
+
+// The Delay fault on a manual clock: replies are held for exactly the
+// configured delay of the server's time, only for the commands it picks,
+// and after the command has been applied. No sleeping and no measuring of
+// real time.
 func TestFaultsDelay(t *testing.T) {
-	srv, c := srvSetup(t)
+	clk := aerolite.NewManualClock(time.Now())
+	srv := srvStart(t, aerolite.Options{Clock: clk})
+	c := srvConnect(t, srv, nil)
 	key := srvKey(t, srvNS, "faults", "delay")
 	srvMustPut(t, c, srvWP(), key, as.BinMap{"v": 1})
+	get := func() error { _, err := c.Get(srvRP(), key); return err }
 
 	// Next(Delay) without a configured delay: 50ms.
 	srv.Faults().Next(aerolite.Delay, 1, false)
-	start := time.Now()
-	srvMustGet(t, c, key)
-	if d := time.Since(start); d < 45*time.Millisecond {
-		t.Fatalf("delayed Get took %v, want >= 50ms", d)
+	if err := srvHeldFor(t, srv, clk, srvAsync(get), 50*time.Millisecond); err != nil {
+		t.Fatalf("delayed Get: %v", err)
 	}
-	// The configured delay, and only for the next command.
+	// The configured delay, and only for the next command: the Get after
+	// it answers with the clock standing still (a held reply would time
+	// out).
 	srv.Faults().Set(aerolite.FaultConfig{Delay: 300 * time.Millisecond})
 	srv.Faults().Next(aerolite.Delay, 1, false)
-	start = time.Now()
-	srvMustGet(t, c, key)
-	if d := time.Since(start); d < 290*time.Millisecond {
-		t.Fatalf("delayed Get took %v, want >= 300ms", d)
+	if err := srvHeldFor(t, srv, clk, srvAsync(get), 300*time.Millisecond); err != nil {
+		t.Fatalf("delayed Get: %v", err)
 	}
-	start = time.Now()
-	srvMustGet(t, c, key)
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Fatalf("Get after the delay fault took %v", d)
+	if err := get(); err != nil {
+		t.Fatalf("Get after the delay fault: %v", err)
+	}
+	if n := clk.Waiters(); n != 0 {
+		t.Fatalf("%d replies held after the Get that follows the delay fault", n)
 	}
 
 	// A delay longer than the client's timeout: the write times out in
-	// doubt, yet it was applied (the delay comes after the command).
+	// doubt, yet it was applied (the delay comes after the command) while
+	// its reply is still held.
 	srv.Faults().Next(aerolite.Delay, 1, true)
 	wp := srvWP()
 	wp.TotalTimeout = 60 * time.Millisecond
@@ -320,23 +377,26 @@ func TestFaultsDelay(t *testing.T) {
 	if !srvAsError(t, err).IsInDoubt() {
 		t.Fatalf("timed-out write is not in doubt: %v", err)
 	}
-	time.Sleep(350 * time.Millisecond) // let the server finish the delayed command
+	srvWaitHeld(t, clk, nil)
+	srv.CheckGet(t, srvNS, "faults", "delay", map[string]any{"v": 2})
 	if rec := srvMustGet(t, c, key); rec.Bins["v"] != 2 {
 		t.Fatalf("delayed write not applied: %v", rec.Bins)
 	}
+	srv.FastForward(300 * time.Millisecond) // the held reply goes to a closed connection
+	if n := clk.Waiters(); n != 0 {
+		t.Fatalf("%d replies held after the delay passed", n)
+	}
 
-	// Random delays with WritesOnly: reads stay fast.
+	// Random delays with WritesOnly: reads are not held, writes are.
 	srv.Faults().Set(aerolite.FaultConfig{DelayPct: 100, Delay: 300 * time.Millisecond, WritesOnly: true})
-	start = time.Now()
-	srvMustGet(t, c, key)
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Fatalf("read delayed with WritesOnly: %v", d)
+	if err := get(); err != nil {
+		t.Fatalf("read with WritesOnly delays: %v", err)
 	}
-	start = time.Now()
-	srvMustPut(t, c, srvWP(), key, as.BinMap{"v": 3})
-	if d := time.Since(start); d < 290*time.Millisecond {
-		t.Fatalf("write not delayed: %v", d)
+	put := func() error { return c.Put(srvWP(), key, as.BinMap{"v": 3}) }
+	if err := srvHeldFor(t, srv, clk, srvAsync(put), 300*time.Millisecond); err != nil {
+		t.Fatalf("delayed Put: %v", err)
 	}
+	srv.CheckGet(t, srvNS, "faults", "delay", map[string]any{"v": 3})
 	if got := srv.Faults().Count(aerolite.Delay); got != 4 {
 		t.Fatalf("Count(Delay) = %d, want 4", got)
 	}

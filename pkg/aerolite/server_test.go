@@ -394,19 +394,36 @@ func TestServerGeneration(t *testing.T) {
 	}
 }
 
-// srvClock is a settable clock for Options.Now.
-type srvClock struct{ ns atomic.Int64 }
+// srvFuncClock is a settable clock given as Options.Now (a Clock with Now
+// alone, as pkg/sim gives its simulated time).
+type srvFuncClock struct{ ns atomic.Int64 }
 
-func newSrvClock() *srvClock {
-	c := &srvClock{}
+func newSrvFuncClock() *srvFuncClock {
+	c := &srvFuncClock{}
 	c.ns.Store(time.Now().UnixNano())
 	return c
 }
-func (c *srvClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *srvClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *srvFuncClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *srvFuncClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
+// srvWantTTL checks the TTL the server holds for key (exact, on a manual
+// clock; 0: never expires).
+func srvWantTTL(tb testing.TB, srv *aerolite.Server, set string, key any, want time.Duration, what string) {
+	tb.Helper()
+	got, ok := srv.TTL(srvNS, set, key)
+	if !ok || got != want {
+		tb.Fatalf("%s: TTL %v (found %v), want %v", what, got, ok, want)
+	}
+}
+
+// The TTLs that writes and touches give, on a manual clock: the server's
+// TTL is exact, and the client's Expiration (computed from the void time on
+// the client's own wall clock, which the manual clock started at) agrees
+// while the manual clock has not moved.
 func TestServerTTL(t *testing.T) {
-	_, c := srvSetup(t)
+	clk := aerolite.NewManualClock(time.Now())
+	srv := srvStart(t, aerolite.Options{Clock: clk})
+	c := srvConnect(t, srv, nil)
 	key := srvKey(t, srvNS, "ttl", "k")
 
 	// TTLServerDefault with the default default-ttl 0: never expires.
@@ -414,37 +431,50 @@ func TestServerTTL(t *testing.T) {
 	if rec := srvMustGet(t, c, key); rec.Expiration != as.TTLDontExpire {
 		t.Fatalf("expiration with TTL 0 and default-ttl 0 = %d, want never", rec.Expiration)
 	}
+	srvWantTTL(t, srv, "ttl", "k", 0, "TTL 0, default-ttl 0")
 	wp := srvWP()
 	wp.Expiration = 100
 	srvMustPut(t, c, wp, key, as.BinMap{"v": 2})
-	rec := srvMustGet(t, c, key)
-	if rec.Expiration < 97 || rec.Expiration > 100 {
-		t.Fatalf("expiration after TTL 100 = %d", rec.Expiration)
+	srvWantTTL(t, srv, "ttl", "k", 100*time.Second, "TTL 100")
+	if rec := srvMustGet(t, c, key); rec.Expiration < 98 || rec.Expiration > 100 {
+		t.Fatalf("client's expiration after TTL 100 = %d", rec.Expiration)
 	}
-	// TTLDontUpdate keeps the void time; TTLDontExpire clears it.
+	// TTLDontUpdate keeps the void time: 30s later 70s are left (a write
+	// that set the TTL anew would leave 100s, one that cleared it none).
+	clk.Add(30 * time.Second)
 	wp.Expiration = as.TTLDontUpdate
 	srvMustPut(t, c, wp, key, as.BinMap{"v": 3})
-	if rec := srvMustGet(t, c, key); rec.Expiration < 97 || rec.Expiration > 100 || rec.Bins["v"] != 3 {
-		t.Fatalf("expiration after TTLDontUpdate = %d (%v)", rec.Expiration, rec.Bins)
-	}
+	srvWantTTL(t, srv, "ttl", "k", 70*time.Second, "TTLDontUpdate 30s after TTL 100")
+	srv.CheckGet(t, srvNS, "ttl", "k", map[string]any{"v": 3})
+	// TTLDontExpire clears it.
 	wp.Expiration = as.TTLDontExpire
 	srvMustPut(t, c, wp, key, as.BinMap{"v": 4})
+	srvWantTTL(t, srv, "ttl", "k", 0, "TTLDontExpire")
 	if rec := srvMustGet(t, c, key); rec.Expiration != as.TTLDontExpire {
-		t.Fatalf("expiration after TTLDontExpire = %d", rec.Expiration)
+		t.Fatalf("client's expiration after TTLDontExpire = %d", rec.Expiration)
 	}
-	// Touch with a TTL sets it.
+	// Touch with a TTL sets it, from the server's now.
 	wp.Expiration = 50
 	if err := c.Touch(wp, key); err != nil {
 		t.Fatal(err)
 	}
-	if rec := srvMustGet(t, c, key); rec.Expiration < 47 || rec.Expiration > 50 {
-		t.Fatalf("expiration after Touch(50) = %d", rec.Expiration)
+	srvWantTTL(t, srv, "ttl", "k", 50*time.Second, "Touch(50)")
+	clk.Add(49 * time.Second)
+	srvMustGet(t, c, key)
+	clk.Add(time.Second)
+	if _, err := c.Get(nil, key); !srvIsCode(err, types.KEY_NOT_FOUND_ERROR) {
+		t.Fatalf("Get 50s after Touch(50): %v", err)
 	}
 }
 
+// Records expire on the server's clock, for reads, writes and scans, and
+// are reaped from the set counts as soon as the clock moves (the periodic
+// reaper is held off for an hour): no sleeping and no polling.
 func TestServerTTLExpiryWithClock(t *testing.T) {
-	clk := newSrvClock()
-	srv := srvStart(t, aerolite.Options{Now: clk.Now, DefaultTTL: 1000, ReapInterval: 20 * time.Millisecond})
+	// On a whole second: void times are whole seconds, so a TTL of 10s
+	// then runs out exactly 10s later.
+	clk := aerolite.NewManualClock(time.Now().Truncate(time.Second))
+	srv := srvStart(t, aerolite.Options{Clock: clk, DefaultTTL: 1000, ReapInterval: time.Hour})
 	c := srvConnect(t, srv, nil)
 
 	short := srvKey(t, srvNS, "exp", "short")
@@ -459,15 +489,19 @@ func TestServerTTLExpiryWithClock(t *testing.T) {
 	if got := srvSetObjects(t, c, srvNS, "exp"); got != 3 {
 		t.Fatalf("objects = %d, want 3", got)
 	}
+	srvWantTTL(t, srv, "exp", "default", 1000*time.Second, "default-ttl 1000")
 
-	clk.Advance(9 * time.Second)
+	clk.Add(10*time.Second - time.Nanosecond)
 	srvMustGet(t, c, short)
-	clk.Advance(2 * time.Second)
+	clk.Add(time.Nanosecond)
 	if _, err := c.Get(nil, short); !srvIsCode(err, types.KEY_NOT_FOUND_ERROR) {
-		t.Fatalf("Get of an expired record: %v", err)
+		t.Fatalf("Get of a record at its void time: %v", err)
 	}
 	if ok, _ := c.Exists(nil, short); ok {
 		t.Fatal("Exists of an expired record is true")
+	}
+	if got := srvSetObjects(t, c, srvNS, "exp"); got != 2 {
+		t.Fatalf("objects once short expired = %d, want 2 (reaped when the clock moved)", got)
 	}
 	srvMustGet(t, c, dflt)
 	// An expired record is gone for writes too: UPDATE_ONLY fails and a
@@ -477,24 +511,52 @@ func TestServerTTLExpiryWithClock(t *testing.T) {
 	if err := c.Put(uwp, short, as.BinMap{"v": 2}); !srvIsCode(err, types.KEY_NOT_FOUND_ERROR) {
 		t.Fatalf("UPDATE_ONLY of an expired record: %v", err)
 	}
+	wp.Expiration = 10
+	srvMustPut(t, c, wp, short, as.BinMap{"v": 3})
+	if rec := srvMustGet(t, c, short); rec.Generation != 1 {
+		t.Fatalf("write after expiry: generation %d, want 1", rec.Generation)
+	}
 
-	clk.Advance(1000 * time.Second)
+	clk.Add(1000 * time.Second)
 	if _, err := c.Get(nil, dflt); !srvIsCode(err, types.KEY_NOT_FOUND_ERROR) {
 		t.Fatalf("Get of a record past default-ttl: %v", err)
 	}
 	srvMustGet(t, c, never)
-	// Scans skip expired records, and the reaper removes them from the set
-	// counts.
+	// Scans skip expired records, and the set counts no longer count them.
 	recs := srvDrain(t)(c.ScanAll(nil, srvNS, "exp"))
 	if len(recs) != 1 || !bytes.Equal(recs[0].Key.Digest(), never.Digest()) {
 		t.Fatalf("scan after expiry returned %d records", len(recs))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for srvSetObjects(t, c, srvNS, "exp") != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("reaper did not remove expired records: objects = %d", srvSetObjects(t, c, srvNS, "exp"))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if got := srvSetObjects(t, c, srvNS, "exp"); got != 1 {
+		t.Fatalf("objects after expiry = %d, want 1", got)
+	}
+}
+
+// Options.Now (a clock with Now alone, as pkg/sim's simulated time) decides
+// expiry too, and FastForward reaps on it at once.
+func TestServerTTLExpiryWithNowFunc(t *testing.T) {
+	clk := newSrvFuncClock()
+	srv := srvStart(t, aerolite.Options{Now: clk.Now, ReapInterval: time.Hour})
+	c := srvConnect(t, srv, nil)
+	wp := srvWP()
+	wp.Expiration = 10
+	key := srvKey(t, srvNS, "fexp", "k")
+	srvMustPut(t, c, wp, key, as.BinMap{"v": 1})
+	srvWantTTL(t, srv, "fexp", "k", 10*time.Second, "TTL 10")
+	clk.Advance(9 * time.Second)
+	srvMustGet(t, c, key)
+	clk.Advance(time.Second)
+	if _, err := c.Get(nil, key); !srvIsCode(err, types.KEY_NOT_FOUND_ERROR) {
+		t.Fatalf("Get past the TTL on Options.Now: %v", err)
+	}
+	// Expired but not reaped yet: the periodic reaper waits an hour, and
+	// the function clock cannot tell the server it moved.
+	if got := srvSetObjects(t, c, srvNS, "fexp"); got != 1 {
+		t.Fatalf("objects before a reap = %d, want 1", got)
+	}
+	srv.FastForward(0)
+	if got := srvSetObjects(t, c, srvNS, "fexp"); got != 0 {
+		t.Fatalf("objects after FastForward(0) = %d, want 0", got)
 	}
 }
 
@@ -929,7 +991,9 @@ func TestServerPartitionRangesCoverScan(t *testing.T) {
 }
 
 func TestServerTruncate(t *testing.T) {
-	_, c := srvSetup(t)
+	clk := aerolite.NewManualClock(time.Now())
+	srv := srvStart(t, aerolite.Options{Clock: clk})
+	c := srvConnect(t, srv, nil)
 	for i := 0; i < 30; i++ {
 		srvMustPut(t, c, srvWP(), srvKey(t, srvNS, "trunc", i), as.BinMap{"i": i})
 		srvMustPut(t, c, srvWP(), srvKey(t, srvNS, "keep", i), as.BinMap{"i": i})
@@ -950,13 +1014,15 @@ func TestServerTruncate(t *testing.T) {
 		t.Fatalf("Get after truncate: %v", err)
 	}
 
-	// With a last-update cut-off: records written after it stay.
+	// With a last-update cut-off (on the server's clock, moved a
+	// millisecond, the precision of Aerospike's last-update times, on
+	// either side of it): records written after it stay.
 	for i := 0; i < 10; i++ {
 		srvMustPut(t, c, srvWP(), srvKey(t, srvNS, "trunc", i), as.BinMap{"old": i})
 	}
-	time.Sleep(20 * time.Millisecond)
-	cut := time.Now()
-	time.Sleep(20 * time.Millisecond)
+	clk.Add(time.Millisecond)
+	cut := clk.Now()
+	clk.Add(time.Millisecond)
 	for i := 10; i < 15; i++ {
 		srvMustPut(t, c, srvWP(), srvKey(t, srvNS, "trunc", i), as.BinMap{"new": i})
 	}
@@ -972,10 +1038,14 @@ func TestServerTruncate(t *testing.T) {
 			t.Fatalf("truncate with cut-off kept an old record: %v", r.Bins)
 		}
 	}
-	// A cut-off in the future is refused.
-	future := time.Now().Add(time.Hour)
+	// A cut-off in the future of the server's clock is refused, and
+	// truncates nothing.
+	future := clk.Now().Add(time.Millisecond)
 	if err := c.Truncate(nil, srvNS, "trunc", &future); err == nil {
 		t.Fatal("truncate with a future cut-off succeeded")
+	}
+	if recs := srv.Scan(srvNS, "trunc"); len(recs) != 5 {
+		t.Fatalf("a refused truncate left %d records, want 5", len(recs))
 	}
 	// The whole namespace.
 	if err := c.Truncate(nil, srvNS, "", nil); err != nil {
@@ -1339,7 +1409,9 @@ func TestServerCloseNoLeak(t *testing.T) {
 	if _, err := c.WarmUp(8); err != nil {
 		t.Fatal(err)
 	}
-	// An idle raw connection, and one stuck in the middle of a frame.
+	// An idle raw connection, and one stuck in the middle of a frame. An
+	// info request answered on each first shows that the server accepted
+	// both and serves them.
 	idle, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -1350,15 +1422,12 @@ func TestServerCloseNoLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer half.Close()
+	for _, conn := range []net.Conn{idle, half} {
+		srvSendFrame(t, conn, 1, []byte("build\n"))
+		srvReadFrame(t, conn)
+	}
 	if _, err := half.Write(srvFrame(3, make([]byte, 100))[:20]); err != nil {
 		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.Stats().Connections.Load() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatal("server did not accept the connections")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	if n, _ := srvServerGoroutines(); n < 4 { // accept, reap, >= 2 connections
 		t.Fatalf("%d server goroutines before Close", n)
@@ -1439,6 +1508,7 @@ func TestServerCloseUnderLoad(t *testing.T) {
 	defer c.Close()
 	stop := make(chan struct{})
 	var ops atomic.Int64
+	loaded := make(chan struct{}) // closed at the 200th successful write
 	done := make(chan struct{})
 	const workers = 8
 	for w := 0; w < workers; w++ {
@@ -1453,15 +1523,15 @@ func TestServerCloseUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				if err := c.Put(wp, key, as.BinMap{"i": i}); err == nil {
-					ops.Add(1)
+				if err := c.Put(wp, key, as.BinMap{"i": i}); err == nil && ops.Add(1) == 200 {
+					close(loaded)
 				}
 			}
 		}(w)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for ops.Load() < 200 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-loaded:
+	case <-time.After(5 * time.Second): // close anyway; at least one write must have succeeded
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- srv.Close() }()

@@ -18,6 +18,21 @@ type fixture struct {
 	env   *testenv.Env
 	set   string
 	clock *lock.FakeClock
+	// ahead, with clock nil, moves the managers' wall clock forward (see
+	// aheadClock): the managers made from then on see locks as if they had
+	// slept that long.
+	ahead time.Duration
+}
+
+// aheadClock is the wall clock d ahead: for a real-time test, managers on
+// it see every lock taken on the wall clock d older than it is, as after a
+// sleep of d, while their own time still passes, and they still sleep, in
+// real time.
+type aheadClock struct{ d time.Duration }
+
+func (c aheadClock) Now() time.Time { return time.Now().Add(c.d) }
+func (c aheadClock) Sleep(ctx context.Context, d time.Duration) error {
+	return lock.SystemClock{}.Sleep(ctx, d)
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -31,8 +46,11 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) manager(c txn.Client, seed int64) *txn.Manager {
 	var clock lock.Clock // nil: the wall clock (a nil *FakeClock would not be nil here)
-	if f.clock != nil {
+	switch {
+	case f.clock != nil:
 		clock = f.clock
+	case f.ahead != 0:
+		clock = aheadClock{f.ahead}
 	}
 	return txn.NewManager(c, txn.Config{Namespace: f.env.Namespace, Set: f.set, Clock: clock, Seed: seed, Retries: 5})
 }
