@@ -1,8 +1,11 @@
 package aerolite
 
 import (
+	"cmp"
 	"math"
 	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // CDT (collection data type) operations: the list and map operations of an
@@ -309,7 +312,7 @@ func parseCDTPayload(b []byte) (*cdtOp, ResultCode) {
 		}
 		op := &cdtOp{code: int(b[1])}
 		if len(b) > 2 {
-			v, err := decodeMsgpackAll(b[2:])
+			v, err := value.DecodeMsgpackAll(b[2:])
 			l, ok := v.(*List)
 			if err != nil || !ok {
 				return nil, rcParameterError
@@ -318,7 +321,7 @@ func parseCDTPayload(b []byte) (*cdtOp, ResultCode) {
 		}
 		return op, rcOK
 	}
-	v, err := decodeMsgpackAll(b)
+	v, err := value.DecodeMsgpackAll(b)
 	l, ok := v.(*List)
 	if err != nil || !ok || len(l.Items) == 0 {
 		return nil, rcParameterError
@@ -596,7 +599,7 @@ func cdtListStep(op *cdtOp, modify bool, ctx []cdtCtxItem, l *List) cdtOutcome {
 	}
 	l.Items[pos] = out.newVal
 	if l.Ordered {
-		sortValues(l.Items) // the changed element may sort elsewhere now
+		value.SortValues(l.Items) // the changed element may sort elsewhere now
 	}
 	out.newVal = l
 	return out
@@ -627,7 +630,7 @@ func cdtListStepCreate(op *cdtOp, ctx []cdtCtxItem, l *List, i int64) cdtOutcome
 	}
 	l.Items = append(l.Items, out.newVal)
 	if l.Ordered {
-		sortValues(l.Items)
+		value.SortValues(l.Items)
 	}
 	out.newVal = l
 	return out
@@ -777,13 +780,13 @@ func cdtCmpWild(a, b any) (int, bool) {
 				return c, w
 			}
 		}
-		return cmpInt(len(x.Items), len(y.Items)), false
+		return cmp.Compare(len(x.Items), len(y.Items)), false
 	case *Map:
 		y, ok := b.(*Map)
 		if !ok {
 			return Compare(a, b), false
 		}
-		if c := cmpInt(len(x.Entries), len(y.Entries)); c != 0 {
+		if c := cmp.Compare(len(x.Entries), len(y.Entries)); c != 0 {
 			return c, false
 		}
 		for i := range x.Entries {
@@ -803,7 +806,7 @@ func cdtCmpWild(a, b any) (int, bool) {
 // used in comparisons but never stored.
 func cdtNonStorage(v any) bool {
 	switch x := v.(type) {
-	case Wildcard, Infinity, extHeader:
+	case Wildcard, Infinity, value.ExtHeader:
 		return true
 	case *List:
 		for _, it := range x.Items {

@@ -3,6 +3,8 @@ package aerolite
 import (
 	"math"
 	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // List operations (particle_list.c).
@@ -260,7 +262,7 @@ func cdtListSetType(l *List, a cdtArgs) cdtOutcome {
 	ordered := flags&1 != 0
 	if ordered != l.Ordered {
 		if ordered {
-			sortValues(l.Items)
+			value.SortValues(l.Items)
 		}
 		l.Ordered, changed = ordered, true
 	}
@@ -448,7 +450,7 @@ func cdtListAddOrdered(l *List, items []any, isItems bool, flags int64) (int64, 
 	unique := flags&cdtListAddUnique != 0
 	partial := flags&(cdtListNoFail|cdtListDoPartial) == cdtListNoFail|cdtListDoPartial
 	add := append([]any(nil), items...)
-	sortValues(add)
+	value.SortValues(add)
 	if unique && isItems {
 		// Repeats within the items themselves.
 		dedup := add[:0:0]
@@ -601,7 +603,7 @@ func cdtListReplaceOrdered(l *List, index int64, x any, flags int64) (bool, Resu
 	} else {
 		l.Items[index] = x
 	}
-	sortValues(l.Items)
+	value.SortValues(l.Items)
 	return true, rcOK
 }
 

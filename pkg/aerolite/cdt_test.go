@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // The tests drive applyCDTOp with payloads packed the way
@@ -23,7 +25,7 @@ import (
 func ctPL(code int, args ...any) []byte {
 	b := binary.BigEndian.AppendUint16(nil, uint16(code))
 	if len(args) > 0 {
-		b = append(b, encodeMsgpack(&List{Items: cdtTestVals(args)})...)
+		b = append(b, value.EncodeMsgpack(&List{Items: cdtTestVals(args)})...)
 	}
 	return b
 }
@@ -31,7 +33,7 @@ func ctPL(code int, args ...any) []byte {
 // plc packs an op with a context (pairs of type, value).
 func ctPLC(ctx []any, code int, args ...any) []byte {
 	inner := append([]any{int64(code)}, cdtTestVals(args)...)
-	return encodeMsgpack(&List{Items: []any{int64(0xff), &List{Items: cdtTestVals(ctx)}, &List{Items: inner}}})
+	return value.EncodeMsgpack(&List{Items: []any{int64(0xff), &List{Items: cdtTestVals(ctx)}, &List{Items: inner}}})
 }
 
 func cdtTestVals(xs []any) []any {
@@ -198,10 +200,10 @@ func runCDTScenarios(t *testing.T, scenarios []cdtScenario) {
 			for _, st := range sc.steps {
 				var before []byte
 				if exists {
-					before = encodeMsgpack(cur)
+					before = value.EncodeMsgpack(cur)
 				}
 				res, has, nv, changed, rc := applyCDTOp(st.modify, st.pl, cur, exists)
-				if exists && !bytes.Equal(before, encodeMsgpack(cur)) {
+				if exists && !bytes.Equal(before, value.EncodeMsgpack(cur)) {
 					t.Fatalf("%s: the current value was mutated", st.name)
 				}
 				if rc != st.rc {
@@ -809,13 +811,13 @@ func TestCDTMalformed(t *testing.T) {
 		{"index not an int", false, ctPL(19, ctRtValue, "x")},
 		{"return type not an int", false, ctPL(19, "x", 0)},
 		{"value list not a list", false, ctPL(23, ctRtValue, 5)},
-		{"list form without opcode", false, encodeMsgpack(ctL())},
-		{"list form opcode not an int", false, encodeMsgpack(ctL("x"))},
-		{"context with 2 items", false, encodeMsgpack(ctL(0xff, ctL(0x10, 0)))},
-		{"odd context", false, encodeMsgpack(ctL(0xff, ctL(0x10), ctL(16)))},
-		{"empty context", false, encodeMsgpack(ctL(0xff, ctL(), ctL(16)))},
-		{"context type not an int", false, encodeMsgpack(ctL(0xff, ctL("x", 0), ctL(16)))},
-		{"empty inner op", false, encodeMsgpack(ctL(0xff, ctL(0x10, 0), ctL()))},
+		{"list form without opcode", false, value.EncodeMsgpack(ctL())},
+		{"list form opcode not an int", false, value.EncodeMsgpack(ctL("x"))},
+		{"context with 2 items", false, value.EncodeMsgpack(ctL(0xff, ctL(0x10, 0)))},
+		{"odd context", false, value.EncodeMsgpack(ctL(0xff, ctL(0x10), ctL(16)))},
+		{"empty context", false, value.EncodeMsgpack(ctL(0xff, ctL(), ctL(16)))},
+		{"context type not an int", false, value.EncodeMsgpack(ctL(0xff, ctL("x", 0), ctL(16)))},
+		{"empty inner op", false, value.EncodeMsgpack(ctL(0xff, ctL(0x10, 0), ctL()))},
 		{"append items not a list", true, ctPL(2, 5)},
 	}
 	for _, c := range cases {
@@ -834,7 +836,7 @@ func TestCDTMalformed(t *testing.T) {
 		}
 	}
 	// The list form without a context is accepted too.
-	if res, _, _, _, rc := applyCDTOp(false, encodeMsgpack(ctL(16)), list, true); rc != rcOK || ctNorm(res) != "3" {
+	if res, _, _, _, rc := applyCDTOp(false, value.EncodeMsgpack(ctL(16)), list, true); rc != rcOK || ctNorm(res) != "3" {
 		t.Errorf("list form size: %v %d", res, rc)
 	}
 }
@@ -858,7 +860,7 @@ func TestCDTRandomNoPanic(t *testing.T) {
 				l.Items = append(l.Items, randVal(depth+1))
 			}
 			if l.Ordered {
-				sortValues(l.Items)
+				value.SortValues(l.Items)
 			}
 			return l
 		case k == 7 && depth < 3:
@@ -890,7 +892,7 @@ func TestCDTRandomNoPanic(t *testing.T) {
 		var p []byte
 		if r.Intn(3) == 0 {
 			ctx := []any{int64([]int{0x10, 0x11, 0x13, 0x20, 0x21, 0x22, 0x23, 0x50, 0x90, 0xd0, 0x62, 0xa2}[r.Intn(12)]), randVal(2)}
-			p = encodeMsgpack(&List{Items: []any{int64(0xff), &List{Items: ctx}, &List{Items: append([]any{int64(code)}, args...)}}})
+			p = value.EncodeMsgpack(&List{Items: []any{int64(0xff), &List{Items: ctx}, &List{Items: append([]any{int64(code)}, args...)}}})
 		} else {
 			p = ctPL(code, args...)
 		}
@@ -899,7 +901,7 @@ func TestCDTRandomNoPanic(t *testing.T) {
 		}
 		cur := randVal(0)
 		exists := r.Intn(8) != 0
-		before := encodeMsgpack(cur)
+		before := value.EncodeMsgpack(cur)
 		for _, modify := range []bool{false, true} {
 			func() {
 				defer func() {
@@ -910,7 +912,7 @@ func TestCDTRandomNoPanic(t *testing.T) {
 				applyCDTOp(modify, p, cur, exists)
 			}()
 		}
-		if !bytes.Equal(before, encodeMsgpack(cur)) {
+		if !bytes.Equal(before, value.EncodeMsgpack(cur)) {
 			t.Fatalf("value mutated by code %d payload %x", code, p)
 		}
 	}
@@ -923,11 +925,11 @@ func FuzzCDT(f *testing.F) {
 	f.Add(true, ctPLC([]any{0x22 | 0x40, "a", 0x10 | 0x80, 3}, 67, "k", 1, 1))
 	f.Fuzz(func(t *testing.T, modify bool, p []byte) {
 		cur := ctL(1, "a", ctL(2, 3), ctM("k", ctL(4)), 2.5)
-		before := encodeMsgpack(cur)
+		before := value.EncodeMsgpack(cur)
 		applyCDTOp(modify, p, cur, true)
 		applyCDTOp(modify, p, nil, false)
 		applyCDTOp(modify, p, ctM("a", 1, "b", ctM("c", ctL(1))), true)
-		if !bytes.Equal(before, encodeMsgpack(cur)) {
+		if !bytes.Equal(before, value.EncodeMsgpack(cur)) {
 			t.Fatal("value mutated")
 		}
 	})

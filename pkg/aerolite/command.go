@@ -2,6 +2,8 @@ package aerolite
 
 import (
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // recordRequest is a single-record command, from a plain message or one
@@ -82,7 +84,7 @@ func decodeKey(b []byte) (any, error) {
 	if len(b) < 1 {
 		return nil, errMalformed
 	}
-	return decodeParticle(b[0], b[1:])
+	return value.DecodeParticle(b[0], b[1:])
 }
 
 // writeResult appends a response message for res.
@@ -228,7 +230,7 @@ func writePolicies(req *recordRequest) (mustExist bool, rc ResultCode) {
 			}
 			mustExist = true
 		case opWrite:
-			if replace && o.particle == ptNull {
+			if replace && o.particle == value.ParticleNull {
 				return false, rcParameterError // a bin delete
 			}
 		case opAdd, opAppend, opPrepend, opDelete, opBitModify:
@@ -376,7 +378,7 @@ func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time)
 func recordSize(r *Record) int {
 	n := 64
 	for _, b := range r.Bins {
-		n += len(b.Name) + particleSize(b.Value) + 4
+		n += len(b.Name) + value.ParticleSize(b.Value) + 4
 	}
 	return n
 }

@@ -2,11 +2,15 @@ package aerolite
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"math"
 	"math/bits"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // Aerospike expressions (filter expressions and the EXP_READ / EXP_MODIFY
@@ -140,23 +144,23 @@ func expTypeOf(v any) expType {
 func expParticleType(v any) int64 {
 	switch v.(type) {
 	case int64:
-		return ptInteger
+		return value.ParticleInteger
 	case float64:
-		return ptFloat
+		return value.ParticleFloat
 	case string:
-		return ptString
+		return value.ParticleString
 	case []byte:
-		return ptBlob
+		return value.ParticleBlob
 	case bool:
-		return ptBool
+		return value.ParticleBool
 	case *Map:
-		return ptMap
+		return value.ParticleMap
 	case *List:
-		return ptList
+		return value.ParticleList
 	case GeoJSON:
-		return ptGeoJSON
+		return value.ParticleGeoJSON
 	}
-	return ptNull
+	return value.ParticleNull
 }
 
 // ---------------------------------------------------------------------------
@@ -282,7 +286,7 @@ func expCompare(op int, t expType, a, b any) (any, bool) {
 		if !ok1 || !ok2 {
 			return nil, false
 		}
-		return expCmpResult(op, cmpInt(expB2i(x), expB2i(y))), true
+		return expCmpResult(op, cmp.Compare(expB2i(x), expB2i(y))), true
 	case expTypeInt:
 		x, ok1 := a.(int64)
 		y, ok2 := b.(int64)
@@ -303,7 +307,7 @@ func expCompare(op int, t expType, a, b any) (any, bool) {
 		if !ok1 || !ok2 {
 			return nil, false
 		}
-		return expCmpResult(op, compareStrings(x, y)), true
+		return expCmpResult(op, strings.Compare(x, y)), true
 	case expTypeBlob:
 		x, ok1 := a.([]byte)
 		y, ok2 := b.([]byte)
@@ -382,7 +386,7 @@ func expCmpFloat(op int, x, y float64) bool {
 // expHasUnorderedMap reports whether v contains a non-empty map that is not
 // key-ordered.
 func expHasUnorderedMap(v any, depth int) bool {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return true
 	}
 	switch x := v.(type) {
@@ -912,7 +916,7 @@ func expRecordSize(r *Record) int64 {
 
 // expValueSize approximates the stored size of a particle.
 func expValueSize(v any, depth int) int64 {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return 0
 	}
 	switch x := v.(type) {
@@ -927,7 +931,7 @@ func expValueSize(v any, depth int) int64 {
 	case GeoJSON:
 		return 4 + int64(len(x))
 	case *List, *Map:
-		return 4 + int64(len(encodeMsgpack(x)))
+		return 4 + int64(len(value.EncodeMsgpack(x)))
 	}
 	return 0
 }
@@ -976,7 +980,7 @@ func (n *expBinTypeNode) eval(s *expState) (any, bool) {
 	}
 	v, ok := r.Bin(n.name)
 	if !ok {
-		return int64(ptNull), true
+		return int64(value.ParticleNull), true
 	}
 	return expParticleType(v), true
 }

@@ -1,6 +1,10 @@
 package aerolite
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+)
 
 // CDT read calls inside expressions (ExpListSize, ExpListGetByValue,
 // ExpMapGetByKey, ExpMapSize and their siblings). Only reads are supported,
@@ -265,7 +269,7 @@ func expValidReturnType(rt int64, spec expCDTSpec) bool {
 // expCDTLiteral reports whether v may be a CDT literal argument: a storable
 // value, or the wildcard and infinity markers used in value matching.
 func expCDTLiteral(v any, depth int) bool {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return false
 	}
 	switch x := v.(type) {

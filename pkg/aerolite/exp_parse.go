@@ -6,6 +6,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // The expression wire format, as aerospike-client-go packs it:
@@ -65,7 +67,7 @@ func parseExpOp(payload []byte) (*Expression, int, ResultCode) {
 
 // ---------------------------------------------------------------------------
 // A minimal msgpack cursor for the expression structure. Values (constants
-// and CDT arguments) are decoded by decodeMsgpack; op codes, counts and raw
+// and CDT arguments) are decoded by value.DecodeMsgpack; op codes, counts and raw
 // names are read here because names carry no particle-type byte.
 
 type expReader struct {
@@ -200,7 +202,7 @@ func expIsMap(c byte) bool { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
 
 // value decodes one msgpack value in Aerospike's dialect.
 func (r *expReader) value() (any, bool) {
-	v, rest, err := decodeMsgpack(r.b[r.off:])
+	v, rest, err := value.DecodeMsgpack(r.b[r.off:])
 	if err != nil {
 		return nil, false
 	}
@@ -292,11 +294,11 @@ func (p *expParser) parseRawConst() (expNode, bool) {
 	}
 	payload := b[1:]
 	switch b[0] {
-	case ptString:
+	case value.ParticleString:
 		return &expConstNode{v: string(payload), t: expTypeStr}, true
-	case ptBlob:
+	case value.ParticleBlob:
 		return &expConstNode{v: append([]byte{}, payload...), t: expTypeBlob}, true
-	case ptGeoJSON:
+	case value.ParticleGeoJSON:
 		if !json.Valid(payload) {
 			return nil, false
 		}
@@ -308,7 +310,7 @@ func (p *expParser) parseRawConst() (expNode, bool) {
 // expPlainValue reports whether v holds only storable values (no wildcard,
 // infinity or stray extension headers).
 func expPlainValue(v any, depth int) bool {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return false
 	}
 	switch x := v.(type) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // expWire returns the FILTER_EXP bytes the real client sends for e.
@@ -311,9 +312,7 @@ func expOpWire(t *testing.T, e *as.Expression, flags int) []byte {
 	t.Helper()
 	out := []byte{0x92}
 	out = append(out, expWire(t, e)...)
-	enc := msgpackEncoder{}
-	enc.int(int64(flags))
-	return append(out, enc.buf...)
+	return append(out, value.EncodeMsgpack(int64(flags))...)
 }
 
 // ---------------------------------------------------------------------------

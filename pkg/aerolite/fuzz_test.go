@@ -27,6 +27,7 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 const (
@@ -166,7 +167,7 @@ func FuzzFrame(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("namespaces\nsets/test\nsindex-list:ns=test\n"))
 	f.Add(srvHandMsg(0, 1, 0, [][2][]byte{{{0}, []byte("test")}, {{4}, make([]byte, 20)}},
-		[]op{{typ: opWrite, particle: ptInteger, name: "a", value: []byte{1}}}))
+		[]op{{typ: opWrite, particle: value.ParticleInteger, name: "a", value: []byte{1}}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		srvFuzzOne(t, s, body)
 		if err := srvGuardIntact(s, guard); err != nil {
@@ -663,7 +664,7 @@ func TestFrameMalformedOverTCP(t *testing.T) {
 	}
 	badParticle := srvHandMsg(0, info2Write, 0,
 		[][2][]byte{{{fieldNamespace}, []byte("test")}, {{fieldSet}, []byte("tcp")}, {{fieldDigest}, key.Digest()}},
-		[]op{{typ: opWrite, particle: ptFloat, name: "v", value: []byte{1, 2}}})
+		[]op{{typ: opWrite, particle: value.ParticleFloat, name: "v", value: []byte{1, 2}}})
 	if rc := roundTrip(good, badParticle); rc != byte(rcParameterError) {
 		t.Fatalf("short float answered %d, want PARAMETER_ERROR", rc)
 	}

@@ -2,6 +2,8 @@ package aerolite
 
 import (
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // opState applies the operations of one command to a working copy of a
@@ -84,7 +86,7 @@ func (st *opState) apply(o *op) ResultCode {
 	case opRead:
 		return st.read(o)
 	case opWrite:
-		v, err := decodeParticle(o.particle, o.value)
+		v, err := value.DecodeParticle(o.particle, o.value)
 		if err != nil {
 			return rcParameterError
 		}
@@ -154,7 +156,7 @@ func (st *opState) read(o *op) ResultCode {
 }
 
 func (st *opState) add(o *op) ResultCode {
-	v, err := decodeParticle(o.particle, o.value)
+	v, err := value.DecodeParticle(o.particle, o.value)
 	if err != nil {
 		return rcParameterError
 	}
@@ -184,7 +186,7 @@ func (st *opState) add(o *op) ResultCode {
 }
 
 func (st *opState) concat(o *op) ResultCode {
-	v, err := decodeParticle(o.particle, o.value)
+	v, err := value.DecodeParticle(o.particle, o.value)
 	if err != nil {
 		return rcParameterError
 	}

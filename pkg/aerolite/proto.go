@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // Proto framing: every frame starts with 8 bytes, version (2), type and a
@@ -277,7 +279,7 @@ func (w *respWriter) field(t byte, data []byte) {
 
 // bin writes one result bin (an op entry).
 func (w *respWriter) bin(name string, v any) {
-	pt, data := encodeParticle(v)
+	pt, data := value.EncodeParticle(v)
 	w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(4+len(name)+len(data)))
 	w.buf = append(w.buf, opRead, pt, 0, byte(len(name)))
 	w.buf = append(w.buf, name...)

@@ -3,6 +3,8 @@ package aerolite
 import (
 	"encoding/binary"
 	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // query is a decoded scan or secondary-index query.
@@ -128,7 +130,7 @@ func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int
 		// Re-check the value: the index and the record are updated under
 		// different locks.
 		v, ok := r.Bin(ix.Bin)
-		if !ok || typeRank(v) != typeRank(q.lo) || Compare(v, q.lo) < 0 || Compare(v, q.hi) > 0 {
+		if !ok || value.TypeRank(v) != value.TypeRank(q.lo) || Compare(v, q.lo) < 0 || Compare(v, q.hi) > 0 {
 			continue
 		}
 		pid := partitionID(d)
@@ -144,7 +146,7 @@ func writeQueryRecord(w *respWriter, q *query, r *Record) {
 	nFields := 2
 	var keyField []byte
 	if r.Key != nil {
-		pt, data := encodeParticle(r.Key)
+		pt, data := value.EncodeParticle(r.Key)
 		keyField = append([]byte{pt}, data...)
 		nFields++
 	}
@@ -265,10 +267,10 @@ func (q *query) parseRange(b []byte) ResultCode {
 		return rcParameterError
 	}
 	var err error
-	if q.lo, err = decodeParticle(pt, lo); err != nil {
+	if q.lo, err = value.DecodeParticle(pt, lo); err != nil {
 		return rcParameterError
 	}
-	if q.hi, err = decodeParticle(pt, hi); err != nil {
+	if q.hi, err = value.DecodeParticle(pt, hi); err != nil {
 		return rcParameterError
 	}
 	switch q.lo.(type) {

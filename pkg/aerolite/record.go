@@ -2,20 +2,6 @@ package aerolite
 
 import "time"
 
-// Particle types on the wire (as_particle_type).
-const (
-	ptNull    = 0
-	ptInteger = 1
-	ptFloat   = 2
-	ptString  = 3
-	ptBlob    = 4
-	ptBool    = 17
-	ptHLL     = 18
-	ptMap     = 19
-	ptList    = 20
-	ptGeoJSON = 23
-)
-
 // citrusleafEpoch is Aerospike's epoch (2010-01-01T00:00:00Z), in Unix seconds.
 const citrusleafEpoch = 1262304000
 

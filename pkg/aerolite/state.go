@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aerospike/aerospike-client-go/v7/pkg/ripemd160"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
 // Direct access to the store, without a client, in the manner of
@@ -80,16 +81,16 @@ func keyDigest(set string, key any) (any, [20]byte, error) {
 	var data []byte
 	switch k := key.(type) {
 	case string:
-		stored, pt, data = k, ptString, []byte(k)
+		stored, pt, data = k, value.ParticleString, []byte(k)
 	case []byte:
 		b := append([]byte{}, k...)
-		stored, pt, data = b, ptBlob, b
+		stored, pt, data = b, value.ParticleBlob, b
 	default:
 		n, ok := integerValue(key)
 		if !ok {
 			return nil, d, fmt.Errorf("aerolite: user key of type %T (want a string, []byte or integer)", key)
 		}
-		stored, pt, data = n, ptInteger, binary.BigEndian.AppendUint64(nil, uint64(n))
+		stored, pt, data = n, value.ParticleInteger, binary.BigEndian.AppendUint64(nil, uint64(n))
 	}
 	h := ripemd160.New()
 	h.Write([]byte(set))
