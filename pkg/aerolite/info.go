@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // features is what the real server (CE 8.1) advertises; the client needs
@@ -31,7 +33,7 @@ func (s *Server) handleInfo(body []byte) []byte {
 		out.WriteByte('\n')
 	}
 	b := out.Bytes()
-	h := frameHeader(protoInfo, len(b)-8)
+	h := wire.FrameHeader(wire.ProtoInfo, len(b)-8)
 	copy(b, h[:])
 	return b
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // query is a decoded scan or secondary-index query.
@@ -29,26 +30,26 @@ const queryFrameSize = 128 << 10
 
 // handleQuery answers a scan or query with a stream of record messages in
 // frames of about queryFrameSize, then a message marked LAST.
-func (s *Server) handleQuery(m *message) []byte {
+func (s *Server) handleQuery(m *wire.Message) []byte {
 	defer s.stats.Queries.Add(1) // the response is complete: counted for Stats.Queries
 	q, rc := parseQuery(m)
-	w := &respWriter{buf: make([]byte, 8, 4096)}
+	w := &wire.RespWriter{Buf: make([]byte, 8, 4096)}
 	if rc != rcOK {
-		w.header(info3Last, rc, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rc, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
 	ns := s.ns[q.ns]
 	if ns == nil {
-		w.header(info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
 	var ix *sindex
 	if q.hasIndex {
 		_, numeric := q.lo.(int64)
 		ix = ns.sindex.find(q.set, q.bin, numeric)
 		if ix == nil {
-			w.header(info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
-			return finishFrame(w.buf)
+			w.Header(wire.Info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
+			return wire.FinishFrame(w.Buf)
 		}
 	}
 	now := s.now()
@@ -66,9 +67,9 @@ func (s *Server) handleQuery(m *message) []byte {
 		}
 		writeQueryRecord(w, q, r)
 		sent++
-		if len(w.buf) > queryFrameSize {
-			frames = append(frames, finishFrame(w.buf)...)
-			w.buf = make([]byte, 8, 4096)
+		if len(w.Buf) > queryFrameSize {
+			frames = append(frames, wire.FinishFrame(w.Buf)...)
+			w.Buf = make([]byte, 8, 4096)
 		}
 		return true
 	}
@@ -108,8 +109,8 @@ func (s *Server) handleQuery(m *message) []byte {
 			}
 		}
 	}()
-	w.header(info3Last, rcOK, 0, 0, 0, 0, 0)
-	return append(frames, finishFrame(w.buf)...)
+	w.Header(wire.Info3Last, rcOK, 0, 0, 0, 0, 0)
+	return append(frames, wire.FinishFrame(w.Buf)...)
 }
 
 // indexMatches returns the live records the index selects, by partition,
@@ -142,7 +143,7 @@ func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int
 	return out
 }
 
-func writeQueryRecord(w *respWriter, q *query, r *Record) {
+func writeQueryRecord(w *wire.RespWriter, q *query, r *Record) {
 	nFields := 2
 	var keyField []byte
 	if r.Key != nil {
@@ -162,77 +163,77 @@ func writeQueryRecord(w *respWriter, q *query, r *Record) {
 			}
 		}
 	}
-	w.header(0, rcOK, r.Generation, r.VoidTime, 0, nFields, len(bins))
-	w.field(fieldDigest, r.Digest[:])
-	w.field(fieldSet, []byte(r.Set))
+	w.Header(0, rcOK, r.Generation, r.VoidTime, 0, nFields, len(bins))
+	w.Field(wire.FieldDigest, r.Digest[:])
+	w.Field(wire.FieldSet, []byte(r.Set))
 	if keyField != nil {
-		w.field(fieldKey, keyField)
+		w.Field(wire.FieldKey, keyField)
 	}
 	for _, b := range bins {
-		w.bin(b.Name, b.Value)
+		w.Bin(b.Name, b.Value)
 	}
 }
 
-func parseQuery(m *message) (*query, ResultCode) {
-	q := &query{noBinData: m.info1&info1NoBinData != 0}
-	for _, f := range m.fields {
-		switch f.typ {
-		case fieldNamespace:
-			q.ns = string(f.data)
-		case fieldSet:
+func parseQuery(m *wire.Message) (*query, ResultCode) {
+	q := &query{noBinData: m.Info1&wire.Info1NoBinData != 0}
+	for _, f := range m.Fields {
+		switch f.Type {
+		case wire.FieldNamespace:
+			q.ns = string(f.Data)
+		case wire.FieldSet:
 			// An empty set name (sent by the client for a scan of set "")
 			// means the whole namespace, as in the server.
-			q.set, q.hasSet = string(f.data), len(f.data) > 0
-		case fieldPIDArray:
-			if len(f.data)%2 != 0 {
+			q.set, q.hasSet = string(f.Data), len(f.Data) > 0
+		case wire.FieldPIDArray:
+			if len(f.Data)%2 != 0 {
 				return nil, rcParameterError
 			}
-			for i := 0; i < len(f.data); i += 2 {
-				pid := int(binary.LittleEndian.Uint16(f.data[i:]))
+			for i := 0; i < len(f.Data); i += 2 {
+				pid := int(binary.LittleEndian.Uint16(f.Data[i:]))
 				if pid >= nPartitions {
 					return nil, rcParameterError
 				}
 				q.full = append(q.full, pid)
 			}
-		case fieldDigestArray:
-			if len(f.data)%20 != 0 {
+		case wire.FieldDigestArray:
+			if len(f.Data)%20 != 0 {
 				return nil, rcParameterError
 			}
-			for i := 0; i < len(f.data); i += 20 {
+			for i := 0; i < len(f.Data); i += 20 {
 				var d [20]byte
-				copy(d[:], f.data[i:])
+				copy(d[:], f.Data[i:])
 				q.partial = append(q.partial, d)
 			}
-		case fieldMaxRecords:
-			if len(f.data) != 8 {
+		case wire.FieldMaxRecords:
+			if len(f.Data) != 8 {
 				return nil, rcParameterError
 			}
-			q.maxRecords = int64(binary.BigEndian.Uint64(f.data))
-		case fieldFilterExp:
-			e, rc := parseExpression(f.data)
+			q.maxRecords = int64(binary.BigEndian.Uint64(f.Data))
+		case wire.FieldFilterExp:
+			e, rc := parseExpression(f.Data)
 			if rc != rcOK {
 				return nil, rc
 			}
 			q.filter = e
-		case fieldIndexRange:
-			if rc := q.parseRange(f.data); rc != rcOK {
+		case wire.FieldIndexRange:
+			if rc := q.parseRange(f.Data); rc != rcOK {
 				return nil, rc
 			}
-		case fieldIndexType:
-			if len(f.data) != 1 || f.data[0] != 0 {
+		case wire.FieldIndexType:
+			if len(f.Data) != 1 || f.Data[0] != 0 {
 				return nil, rcParameterError // only the default collection type
 			}
-		case fieldIndexContext:
+		case wire.FieldIndexContext:
 			return nil, rcParameterError
-		case fieldQueryBinList:
-			q.bins = append(q.bins, parseBinList(f.data)...)
-		case fieldUDFPackage:
+		case wire.FieldQueryBinList:
+			q.bins = append(q.bins, parseBinList(f.Data)...)
+		case wire.FieldUDFPackage:
 			return nil, rcUnsupportedFeature
 		}
 	}
-	for _, o := range m.ops {
-		if o.typ == opRead {
-			q.bins = append(q.bins, o.name)
+	for _, o := range m.Ops {
+		if o.Type == wire.OpRead {
+			q.bins = append(q.bins, o.Name)
 		} else {
 			return nil, rcParameterError // background operations are not supported
 		}

@@ -30,6 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // Options configure a Server. The zero value is usable.
@@ -118,7 +120,7 @@ func NewServer(opts Options) (*Server, error) {
 		opts.ClusterName = "aerolite"
 	}
 	if opts.MaxFrameSize <= 0 {
-		opts.MaxFrameSize = defaultMaxFrameSize
+		opts.MaxFrameSize = wire.DefaultMaxFrameSize
 	}
 	if opts.MaxRecordSize <= 0 {
 		opts.MaxRecordSize = 1 << 20
@@ -386,7 +388,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		size := int(binary.BigEndian.Uint64(hdr[:]) & 0xffffffffffff)
-		if hdr[0] != protoVersion {
+		if hdr[0] != wire.ProtoVersion {
 			s.connError(c, fmt.Errorf("bad proto version %d", hdr[0]))
 			return
 		}
@@ -437,26 +439,26 @@ func (s *Server) handleFrame(typ byte, body []byte) (resp []byte, err error) {
 		}
 	}()
 	switch typ {
-	case protoInfo:
+	case wire.ProtoInfo:
 		return s.handleInfo(body), nil
-	case protoMsg:
+	case wire.ProtoMsg:
 		return s.handleMsg(body)
-	case protoMsgCompressed:
+	case wire.ProtoMsgCompressed:
 		// Compression is an Enterprise feature: Community Edition answers
 		// ENTERPRISE_ONLY, and so does aerolite (after checking the frame).
-		if _, err := decompressFrame(body, s.opts.MaxFrameSize); err != nil {
+		if _, err := wire.DecompressFrame(body, s.opts.MaxFrameSize); err != nil {
 			return nil, err
 		}
-		w := &respWriter{buf: make([]byte, 8, 64)}
-		w.header(info3Last, rcEnterpriseOnly, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf), nil
+		w := &wire.RespWriter{Buf: make([]byte, 8, 64)}
+		w.Header(wire.Info3Last, rcEnterpriseOnly, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf), nil
 	}
 	return nil, fmt.Errorf("unknown proto type %d", typ)
 }
 
 // handleMsg runs one AS_MSG command with fault injection around it.
 func (s *Server) handleMsg(body []byte) ([]byte, error) {
-	m, err := parseMessage(body)
+	m, err := wire.ParseMessage(body)
 	if err != nil {
 		return nil, err
 	}
@@ -465,9 +467,9 @@ func (s *Server) handleMsg(body []byte) ([]byte, error) {
 		return nil, errDropConn
 	}
 	if f.failCode != 0 {
-		w := &respWriter{buf: make([]byte, 8, 64)}
-		w.header(info3Last, f.failCode, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf), nil
+		w := &wire.RespWriter{Buf: make([]byte, 8, 64)}
+		w.Header(wire.Info3Last, f.failCode, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf), nil
 	}
 	resp := s.dispatch(m)
 	if f.delay > 0 && !s.wait(f.delay) {
@@ -477,15 +479,6 @@ func (s *Server) handleMsg(body []byte) ([]byte, error) {
 		return nil, errDropConn
 	}
 	return resp, nil
-}
-
-// finishFrame fills in the proto header of a response built after 8 bytes
-// of room. Responses are never compressed: like Community Edition, aerolite
-// ignores the client's request for compressed responses.
-func finishFrame(buf []byte) []byte {
-	h := frameHeader(protoMsg, len(buf)-8)
-	copy(buf, h[:])
-	return buf
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aerospike/aerospike-client-go/v7/pkg/ripemd160"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // Direct access to the store, without a client, in the manner of
@@ -236,8 +237,8 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	names := make([]string, 0, len(bins))
 	values := make(map[string]any, len(bins))
 	for name, v := range bins {
-		if name == "" || len(name) > maxBinName {
-			return fmt.Errorf("aerolite: bin name %q is not 1-%d bytes (%s)", name, maxBinName, BinNameTooLong)
+		if name == "" || len(name) > wire.MaxBinName {
+			return fmt.Errorf("aerolite: bin name %q is not 1-%d bytes (%s)", name, wire.MaxBinName, BinNameTooLong)
 		}
 		sv, err := storeValue(v)
 		if err != nil {
