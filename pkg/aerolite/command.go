@@ -3,6 +3,7 @@ package aerolite
 import (
 	"time"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -135,17 +136,17 @@ func (s *Server) execute(req *recordRequest) result {
 			return result{rc: rc}
 		}
 	}
-	p := ns.partition(req.digest)
-	if !p.enqueue(req.digest, s.opts.PendingLimit) {
+	p := ns.Partition(req.digest)
+	if !p.Enqueue(req.digest, s.opts.PendingLimit) {
 		return result{rc: rcKeyBusy}
 	}
-	defer p.dequeue(req.digest, s.opts.PendingLimit)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.Dequeue(req.digest, s.opts.PendingLimit)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[req.digest]
-	if old != nil && old.expired(now) {
-		ns.removeExpired(p, req.digest, old)
+	old := p.Record(req.digest)
+	if old != nil && old.Expired(now) {
+		ns.RemoveExpired(p, req.digest, old)
 		old = nil
 	}
 	if rc := writeChecks(req, old, mustExist); rc != rcOK {
@@ -164,14 +165,14 @@ func (s *Server) execute(req *recordRequest) result {
 	if res.rc != rcOK {
 		return res
 	}
-	ns.publish(p, req.digest, old, rec)
+	ns.Publish(p, req.digest, old, rec)
 	return res
 }
 
 // read runs a command without writes.
-func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) result {
+func (s *Server) read(ns *store.Namespace, req *recordRequest, filter *Expression) result {
 	now := s.now()
-	rec := ns.get(req.digest, now)
+	rec := ns.Get(req.digest, now)
 	if rec == nil {
 		return result{rc: rcKeyNotFound}
 	}
@@ -292,7 +293,7 @@ func writeChecks(req *recordRequest, old *Record, mustExist bool) ResultCode {
 
 // applyWrite computes the record that a write command leaves (nil: none)
 // and the response. It does not publish anything; writeChecks has passed.
-func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
+func (s *Server) applyWrite(ns *store.Namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
 	var oldGen uint32
 	if old != nil {
 		oldGen = old.Generation
@@ -357,8 +358,8 @@ const (
 	ttlDontUpdate    = 0xfffffffe // -2
 )
 
-func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time) uint32 {
-	secs := uint32(now.Unix() - citrusleafEpoch)
+func (s *Server) voidTime(ns *store.Namespace, ttl uint32, old *Record, now time.Time) uint32 {
+	secs := uint32(now.Unix() - store.CitrusleafEpoch)
 	switch ttl {
 	case ttlNeverExpire:
 		return 0
@@ -366,9 +367,9 @@ func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time)
 		if old != nil {
 			return old.VoidTime
 		}
-		ttl = ns.defaultTTL
+		ttl = ns.DefaultTTL()
 	case ttlServerDefault:
-		ttl = ns.defaultTTL
+		ttl = ns.DefaultTTL()
 	}
 	if ttl == 0 {
 		return 0

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
@@ -882,13 +883,13 @@ func (n *expMetaNode) eval(s *expState) (any, bool) {
 		if r.VoidTime == 0 {
 			return int64(-1), true
 		}
-		return (int64(r.VoidTime) + citrusleafEpoch) * msPerSec * nsPerMs, true
+		return (int64(r.VoidTime) + store.CitrusleafEpoch) * msPerSec * nsPerMs, true
 	case expOpTTL:
 		if r.VoidTime == 0 {
 			return int64(-1), true
 		}
 		// The server floors the TTL of a not-yet-removed record at 1.
-		left := int64(r.VoidTime) + citrusleafEpoch - s.ctx.Now.Unix()
+		left := int64(r.VoidTime) + store.CitrusleafEpoch - s.ctx.Now.Unix()
 		return max(left, 1), true
 	case expOpSetName:
 		return r.Set, true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
@@ -205,7 +206,7 @@ func TestExpGoldenRecordMetadata(t *testing.T) {
 func TestExpGoldenTTLFilter(t *testing.T) {
 	now := time.Now()
 	rec := expRec("a", int64(1))
-	rec.VoidTime = uint32(now.Unix() + 600 - citrusleafEpoch)
+	rec.VoidTime = uint32(now.Unix() + 600 - store.CitrusleafEpoch)
 	cases := []expFilterCase{
 		{"get where 500 < ttl <= 600", as.ExpAnd(as.ExpGreater(as.ExpTTL(), as.ExpIntVal(500)), as.ExpLessEq(as.ExpTTL(), as.ExpIntVal(600))), expPass},
 		{"get where void_time > 0", as.ExpGreater(as.ExpVoidTime(), as.ExpIntVal(0)), expPass},

@@ -68,7 +68,7 @@ func srvFuzzServer(tb testing.TB, opts Options) (*Server, *as.Client, *as.Key) {
 func srvGuardIntact(s *Server, key *as.Key) error {
 	var d [20]byte
 	copy(d[:], key.Digest())
-	r := s.ns[srvFuzzGuardNS].get(d, s.now())
+	r := s.ns[srvFuzzGuardNS].Get(d, s.now())
 	if r == nil {
 		return errors.New("guard record is gone")
 	}

@@ -2,8 +2,8 @@ package aerolite
 
 import (
 	"encoding/binary"
-	"sort"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -43,10 +43,10 @@ func (s *Server) handleQuery(m *wire.Message) []byte {
 		w.Header(wire.Info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
 		return wire.FinishFrame(w.Buf)
 	}
-	var ix *sindex
+	var ix *store.Index
 	if q.hasIndex {
 		_, numeric := q.lo.(int64)
-		ix = ns.sindex.find(q.set, q.bin, numeric)
+		ix = ns.FindIndex(q.set, q.bin, numeric)
 		if ix == nil {
 			w.Header(wire.Info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
 			return wire.FinishFrame(w.Buf)
@@ -76,18 +76,18 @@ func (s *Server) handleQuery(m *wire.Message) []byte {
 	keep := func(r *Record) bool { return !q.hasSet || r.Set == q.set }
 	var byPartition map[int][]*Record
 	if ix != nil {
-		byPartition = indexMatches(ns, ix, q, now)
+		byPartition = ns.IndexMatches(ix, q.lo, q.hi, now)
 	}
 	visit := func(pid int, after *[20]byte) bool {
 		var recs []*Record
 		if ix != nil {
 			for _, r := range byPartition[pid] {
-				if after == nil || compareDigest(r.Digest, *after) > 0 {
+				if after == nil || store.CompareDigest(r.Digest, *after) > 0 {
 					recs = append(recs, r)
 				}
 			}
 		} else {
-			recs = ns.scanPartition(pid, after, now, keep)
+			recs = ns.ScanPartition(pid, after, now, keep)
 		}
 		for _, r := range recs {
 			if !emit(r) {
@@ -104,43 +104,13 @@ func (s *Server) handleQuery(m *wire.Message) []byte {
 		}
 		for _, d := range q.partial {
 			d := d
-			if !visit(partitionID(d), &d) {
+			if !visit(store.PartitionID(d), &d) {
 				return
 			}
 		}
 	}()
 	w.Header(wire.Info3Last, rcOK, 0, 0, 0, 0, 0)
 	return append(frames, wire.FinishFrame(w.Buf)...)
-}
-
-// indexMatches returns the live records the index selects, by partition,
-// each partition's records in digest order.
-func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int64 }) map[int][]*Record {
-	out := map[int][]*Record{}
-	for _, d := range ix.lookup(q.lo, q.hi) {
-		p := ns.partition(d)
-		p.mu.RLock()
-		r := p.recs[d]
-		p.mu.RUnlock()
-		if r == nil || !ix.covers(r) {
-			continue
-		}
-		if r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix() {
-			continue
-		}
-		// Re-check the value: the index and the record are updated under
-		// different locks.
-		v, ok := r.Bin(ix.Bin)
-		if !ok || value.TypeRank(v) != value.TypeRank(q.lo) || Compare(v, q.lo) < 0 || Compare(v, q.hi) > 0 {
-			continue
-		}
-		pid := partitionID(d)
-		out[pid] = append(out[pid], r)
-	}
-	for _, recs := range out {
-		sort.Slice(recs, func(i, j int) bool { return compareDigest(recs[i].Digest, recs[j].Digest) < 0 })
-	}
-	return out
 }
 
 func writeQueryRecord(w *wire.RespWriter, q *query, r *Record) {
@@ -190,7 +160,7 @@ func parseQuery(m *wire.Message) (*query, ResultCode) {
 			}
 			for i := 0; i < len(f.Data); i += 2 {
 				pid := int(binary.LittleEndian.Uint16(f.Data[i:]))
-				if pid >= nPartitions {
+				if pid >= store.NumPartitions {
 					return nil, rcParameterError
 				}
 				q.full = append(q.full, pid)
@@ -239,7 +209,7 @@ func parseQuery(m *wire.Message) (*query, ResultCode) {
 		}
 	}
 	if len(q.full) == 0 && len(q.partial) == 0 {
-		for i := 0; i < nPartitions; i++ {
+		for i := 0; i < store.NumPartitions; i++ {
 			q.full = append(q.full, i)
 		}
 	}

@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
@@ -74,7 +75,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	ln     net.Listener
-	ns     map[string]*namespace
+	ns     map[string]*store.Namespace
 	faults *Faults
 
 	clock  Clock
@@ -157,7 +158,7 @@ func NewServer(opts Options) (*Server, error) {
 	s := &Server{
 		opts:   opts,
 		ln:     ln,
-		ns:     map[string]*namespace{},
+		ns:     map[string]*store.Namespace{},
 		faults: newFaults(),
 		clock:  clock,
 		ticked: make(chan struct{}),
@@ -166,7 +167,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s.partitionGen.Store(1)
 	for _, n := range opts.Namespaces {
-		s.ns[n] = newNamespace(n, opts.DefaultTTL)
+		s.ns[n] = store.NewNamespace(n, opts.DefaultTTL)
 	}
 	if mc, ok := clock.(*ManualClock); ok {
 		s.unhook = mc.onChange(s.reap)
@@ -263,7 +264,7 @@ func (s *Server) reap() {
 	defer s.reapMu.Unlock()
 	now := s.now()
 	for _, ns := range s.ns {
-		ns.reap(now)
+		ns.Reap(now)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aerospike/aerospike-client-go/v7/pkg/ripemd160"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -135,7 +136,7 @@ func integerValue(v any) (int64, bool) {
 }
 
 // locate finds the namespace and digest of a record.
-func (s *Server) locate(namespace, set string, key any) (*namespace, any, [20]byte, error) {
+func (s *Server) locate(namespace, set string, key any) (*store.Namespace, any, [20]byte, error) {
 	ns := s.ns[namespace]
 	if ns == nil {
 		return nil, nil, [20]byte{}, fmt.Errorf("aerolite: no namespace %q", namespace)
@@ -155,7 +156,7 @@ func (s *Server) Get(namespace, set string, key any) (Entry, bool) {
 		return Entry{}, false
 	}
 	now := s.now()
-	r := ns.get(d, now)
+	r := ns.Get(d, now)
 	if r == nil {
 		return Entry{}, false
 	}
@@ -172,7 +173,7 @@ func (s *Server) GetDigest(namespace string, digest []byte) (Entry, bool) {
 	var d [20]byte
 	copy(d[:], digest)
 	now := s.now()
-	r := ns.get(d, now)
+	r := ns.Get(d, now)
 	if r == nil {
 		return Entry{}, false
 	}
@@ -199,7 +200,7 @@ func entryOf(namespace string, r *Record, now time.Time) Entry {
 		e.Bins[b.Name] = clientValue(b.Value)
 	}
 	if r.VoidTime != 0 {
-		void := int64(r.VoidTime) + citrusleafEpoch
+		void := int64(r.VoidTime) + store.CitrusleafEpoch
 		e.Expires = time.Unix(void, 0)
 		e.TTL = time.Duration(void-now.Unix()) * time.Second
 	}
@@ -249,13 +250,13 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	}
 	sort.Strings(names)
 
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[d]
-	if old != nil && old.expired(now) {
-		ns.removeExpired(p, d, old)
+	old := p.Record(d)
+	if old != nil && old.Expired(now) {
+		ns.RemoveExpired(p, d, old)
 		old = nil
 	}
 	var out []Bin
@@ -279,7 +280,7 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	}
 	if len(out) == 0 {
 		if old != nil {
-			ns.publish(p, d, old, nil)
+			ns.Publish(p, d, old, nil)
 		}
 		return nil
 	}
@@ -299,7 +300,7 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	if recordSize(rec) > s.opts.MaxRecordSize {
 		return fmt.Errorf("aerolite: record of about %d bytes exceeds %d (%s)", recordSize(rec), s.opts.MaxRecordSize, RecordTooBig)
 	}
-	ns.publish(p, d, old, rec)
+	ns.Publish(p, d, old, rec)
 	return nil
 }
 
@@ -309,15 +310,15 @@ func (s *Server) Delete(namespace, set string, key any) bool {
 	if err != nil {
 		return false
 	}
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.recs[d]
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
+	old := p.Record(d)
 	if old == nil {
 		return false
 	}
-	ns.publish(p, d, old, nil)
-	return !old.expired(s.now())
+	ns.Publish(p, d, old, nil)
+	return !old.Expired(s.now())
 }
 
 // Truncate removes every record of a set, or of the whole namespace when
@@ -327,7 +328,7 @@ func (s *Server) Truncate(namespace, set string) error {
 	if ns == nil {
 		return fmt.Errorf("aerolite: no namespace %q", namespace)
 	}
-	ns.truncate(set, set == "", math.MaxInt64)
+	ns.Truncate(set, set == "", math.MaxInt64)
 	return nil
 }
 
@@ -362,25 +363,25 @@ func (s *Server) SetTTL(namespace, set string, key any, ttl time.Duration) error
 	if err != nil {
 		return err
 	}
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[d]
-	if old == nil || old.expired(now) {
+	old := p.Record(d)
+	if old == nil || old.Expired(now) {
 		return fmt.Errorf("aerolite: record %s/%s/%v not found (%s)", namespace, set, key, KeyNotFound)
 	}
 	rec := *old // published records are immutable
 	rec.VoidTime = 0
 	if ttl > 0 {
 		secs := int64((ttl + time.Second - 1) / time.Second)
-		void := now.Unix() - citrusleafEpoch + secs
+		void := now.Unix() - store.CitrusleafEpoch + secs
 		if void <= 0 || void > math.MaxUint32 {
 			return fmt.Errorf("aerolite: TTL %v out of range", ttl)
 		}
 		rec.VoidTime = uint32(void)
 	}
-	ns.publish(p, d, old, &rec)
+	ns.Publish(p, d, old, &rec)
 	return nil
 }
 
@@ -419,18 +420,7 @@ func (s *Server) records(namespace, set string) []*Record {
 	if ns == nil {
 		return nil
 	}
-	now := s.now()
-	var out []*Record
-	for i := range ns.parts {
-		p := &ns.parts[i]
-		p.mu.RLock()
-		for _, r := range p.recs {
-			if (set == "" || r.Set == set) && !r.expired(now) {
-				out = append(out, r)
-			}
-		}
-		p.mu.RUnlock()
-	}
+	out := ns.Collect(s.now(), func(r *Record) bool { return set == "" || r.Set == set })
 	sort.Slice(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out
 }
@@ -447,7 +437,7 @@ func recordLess(a, b *Record) bool {
 			return c < 0
 		}
 	}
-	return compareDigest(a.Digest, b.Digest) < 0
+	return store.CompareDigest(a.Digest, b.Digest) < 0
 }
 
 // Dump returns the live records of a set (the whole namespace when set is
@@ -488,7 +478,7 @@ func (s *Server) Dump(namespace, set string) string {
 		if r.VoidTime == 0 {
 			b.WriteString("never")
 		} else {
-			b.WriteString((time.Duration(int64(r.VoidTime)+citrusleafEpoch-now.Unix()) * time.Second).String())
+			b.WriteString((time.Duration(int64(r.VoidTime)+store.CitrusleafEpoch-now.Unix()) * time.Second).String())
 		}
 		b.WriteByte('\n')
 		writeBins(&b, r.Bins)
@@ -746,7 +736,7 @@ func (s *Server) CheckGet(t TB, namespace, set string, key any, want map[string]
 			wantBins = append(wantBins, Bin{Name: name, Value: sv})
 		}
 	}
-	r := ns.get(d, s.now())
+	r := ns.Get(d, s.now())
 	if r == nil {
 		t.Errorf("aerolite: %s/%s/%#v: record not found", namespace, set, key)
 		return false
@@ -774,7 +764,7 @@ func (s *Server) CheckNotFound(t TB, namespace, set string, key any) bool {
 		t.Errorf("%v", err)
 		return false
 	}
-	if r := ns.get(d, s.now()); r != nil {
+	if r := ns.Get(d, s.now()); r != nil {
 		var b strings.Builder
 		writeBins(&b, r.Bins)
 		t.Errorf("aerolite: %s/%s/%#v: record exists (gen %d)\n%s", namespace, set, key, r.Generation, b.String())

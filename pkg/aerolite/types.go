@@ -1,6 +1,9 @@
 package aerolite
 
-import "github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+import (
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+)
 
 // The value model lives in internal/value, shared by the storage engine, the
 // CDT operations and the expression interpreter; these are its public names.
@@ -57,3 +60,11 @@ func Equal(a, b any) bool { return value.Equal(a, b) }
 // Clone deep-copies collection values so that a command can modify its copy
 // and publish it atomically; scalars are immutable and returned as they are.
 func Clone(v any) any { return value.Clone(v) }
+
+// Bin is one named value of a record.
+type Bin = store.Bin
+
+// Record is a stored record. Records are immutable once published: a command
+// builds a new Record and swaps it in under the partition lock, so readers
+// may keep using the one they got.
+type Record = store.Record
