@@ -3,6 +3,7 @@ package aerolite
 import (
 	"time"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/cdt"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -116,7 +117,7 @@ func (st *opState) apply(o *wire.Op) ResultCode {
 			return rcParameterError
 		}
 		cur, exists := st.get(o.Name)
-		res, has, nv, changed, rc := applyCDTOp(modify, o.Value, cur, exists)
+		res, has, nv, changed, rc := cdt.Apply(modify, o.Value, cur, exists)
 		if rc != rcOK {
 			return rc
 		}
