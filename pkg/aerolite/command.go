@@ -3,6 +3,7 @@ package aerolite
 import (
 	"time"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
@@ -112,9 +113,9 @@ func (s *Server) execute(req *recordRequest) result {
 			return result{rc: rcBinNameTooLong}
 		}
 	}
-	var filter *Expression
+	var filter *exp.Expression
 	if len(req.filter) > 0 {
-		e, rc := parseExpression(req.filter)
+		e, rc := exp.Parse(req.filter)
 		if rc != rcOK {
 			return result{rc: rc}
 		}
@@ -153,7 +154,7 @@ func (s *Server) execute(req *recordRequest) result {
 		return result{rc: rc}
 	}
 	if old != nil && filter != nil {
-		ok, rc := evalFilter(filter, expContext{Rec: old, Now: now})
+		ok, rc := exp.EvalFilter(filter, exp.Context{Rec: old, Now: now})
 		if rc != rcOK {
 			return result{rc: rc}
 		}
@@ -170,14 +171,14 @@ func (s *Server) execute(req *recordRequest) result {
 }
 
 // read runs a command without writes.
-func (s *Server) read(ns *store.Namespace, req *recordRequest, filter *Expression) result {
+func (s *Server) read(ns *store.Namespace, req *recordRequest, filter *exp.Expression) result {
 	now := s.now()
 	rec := ns.Get(req.digest, now)
 	if rec == nil {
 		return result{rc: rcKeyNotFound}
 	}
 	if filter != nil {
-		ok, rc := evalFilter(filter, expContext{Rec: rec, Now: now})
+		ok, rc := exp.EvalFilter(filter, exp.Context{Rec: rec, Now: now})
 		if rc != rcOK {
 			return result{rc: rc}
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/cdt"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -229,11 +230,11 @@ func (st *opState) concat(o *wire.Op) ResultCode {
 }
 
 func (st *opState) expRead(o *wire.Op) ResultCode {
-	e, flags, rc := parseExpOp(o.Value)
+	e, flags, rc := exp.ParseOp(o.Value)
 	if rc != rcOK {
 		return rc
 	}
-	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	v, ok, rc := exp.Eval(e, exp.Context{Rec: st.view(), Now: st.now})
 	if rc != rcOK {
 		return rc
 	}
@@ -248,11 +249,11 @@ func (st *opState) expRead(o *wire.Op) ResultCode {
 }
 
 func (st *opState) expWrite(o *wire.Op) ResultCode {
-	e, flags, rc := parseExpOp(o.Value)
+	e, flags, rc := exp.ParseOp(o.Value)
 	if rc != rcOK {
 		return rc
 	}
-	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	v, ok, rc := exp.Eval(e, exp.Context{Rec: st.view(), Now: st.now})
 	if rc != rcOK {
 		return rc
 	}

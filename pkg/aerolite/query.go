@@ -3,6 +3,7 @@ package aerolite
 import (
 	"encoding/binary"
 
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
@@ -16,7 +17,7 @@ type query struct {
 	bins       []string
 	noBinData  bool
 	maxRecords int64
-	filter     *Expression
+	filter     *exp.Expression
 	// index filter
 	hasIndex bool
 	bin      string
@@ -60,7 +61,7 @@ func (s *Server) handleQuery(m *wire.Message) []byte {
 			return false
 		}
 		if q.filter != nil {
-			ok, rc := evalFilter(q.filter, expContext{Rec: r, Now: now})
+			ok, rc := exp.EvalFilter(q.filter, exp.Context{Rec: r, Now: now})
 			if rc != rcOK || !ok {
 				return true
 			}
@@ -180,7 +181,7 @@ func parseQuery(m *wire.Message) (*query, ResultCode) {
 			}
 			q.maxRecords = int64(binary.BigEndian.Uint64(f.Data))
 		case wire.FieldFilterExp:
-			e, rc := parseExpression(f.Data)
+			e, rc := exp.Parse(f.Data)
 			if rc != rcOK {
 				return nil, rc
 			}

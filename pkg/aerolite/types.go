@@ -1,6 +1,7 @@
 package aerolite
 
 import (
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
@@ -68,3 +69,7 @@ type Bin = store.Bin
 // builds a new Record and swaps it in under the partition lock, so readers
 // may keep using the one they got.
 type Record = store.Record
+
+// Expression is a parsed filter or operation expression (package
+// internal/exp interprets them).
+type Expression = exp.Expression
