@@ -16,6 +16,14 @@
 //	srv.FastForward(11 * time.Second)          // TTLs run out, no sleeping
 //	fmt.Print(srv.Dump("test", "users"))
 //	srv.CheckGet(t, "test", "users", "alice", map[string]any{"age": 31})
+//
+// This package is the server: listener, connections, command dispatch
+// (single-record commands, batches, scans and queries), info commands, fault
+// injection, the clock and direct access. It is built on internal packages
+// with one concern each: internal/wire (frames, messages, result codes),
+// internal/value (the value model and its encodings), internal/store (the
+// storage engine), internal/cdt (list and map operations) and internal/exp
+// (the expression interpreter).
 package aerolite
 
 import (
