@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/aerospike/aerospike-client-go/v7 v7.10.2 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	github.com/wadey/gocovmerge v0.0.0-20160331181800-b5bfa59ec0ad // indirect
