@@ -2,6 +2,8 @@ package aerolite
 
 import (
 	"encoding/binary"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // Batch entry type flags (_BATCH_MSG_*).
@@ -19,21 +21,21 @@ const batchRespondAllKeys = 0x4
 
 // handleBatch answers a batch command: one response message per key, in
 // request order, then a final message marked LAST.
-func (s *Server) handleBatch(m *message) []byte {
-	w := &respWriter{buf: make([]byte, 8, 1024)}
-	data, ok := m.field(fieldBatchIndex)
+func (s *Server) handleBatch(m *wire.Message) []byte {
+	w := &wire.RespWriter{Buf: make([]byte, 8, 1024)}
+	data, ok := m.Field(wire.FieldBatchIndex)
 	if !ok {
-		data, ok = m.field(fieldBatchWithSet)
+		data, ok = m.Field(wire.FieldBatchWithSet)
 	}
 	if !ok {
-		w.header(info3Last, rcParameterError, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rcParameterError, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
-	filter, _ := m.field(fieldFilterExp)
+	filter, _ := m.Field(wire.FieldFilterExp)
 	reqs, indexes, err := parseBatch(data, filter)
 	if err != nil {
-		w.header(info3Last, rcParameterError, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rcParameterError, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
 	respondAllKeys := data[4]&batchRespondAllKeys != 0
 	for i, req := range reqs {
@@ -47,32 +49,32 @@ func (s *Server) handleBatch(m *message) []byte {
 			// The server stops the batch at the first other error and
 			// sends only that code, in the last message, dropping the
 			// answers it had for the earlier keys.
-			w.buf = w.buf[:8]
-			w.header(info3Last, res.rc, 0, 0, 0, 0, 0)
-			return finishFrame(w.buf)
+			w.Buf = w.Buf[:8]
+			w.Header(wire.Info3Last, res.rc, 0, 0, 0, 0, 0)
+			return wire.FinishFrame(w.Buf)
 		}
 		writeResult(w, &res, indexes[i], 0)
 	}
-	w.header(info3Last, rcOK, 0, 0, 0, 0, 0)
-	return finishFrame(w.buf)
+	w.Header(wire.Info3Last, rcOK, 0, 0, 0, 0, 0)
+	return wire.FinishFrame(w.Buf)
 }
 
 // parseBatch decodes the entries of a BATCH_INDEX field.
 func parseBatch(b []byte, filter []byte) ([]*recordRequest, []uint32, error) {
 	if len(b) < 5 {
-		return nil, nil, errMalformed
+		return nil, nil, wire.ErrMalformed
 	}
 	n := int(binary.BigEndian.Uint32(b))
 	b = b[5:] // count, flags
 	if n > len(b)/25 {
-		return nil, nil, errMalformed
+		return nil, nil, wire.ErrMalformed
 	}
 	reqs := make([]*recordRequest, 0, n)
 	indexes := make([]uint32, 0, n)
 	var prev *recordRequest
 	for i := 0; i < n; i++ {
 		if len(b) < 25 {
-			return nil, nil, errMalformed
+			return nil, nil, wire.ErrMalformed
 		}
 		index := binary.BigEndian.Uint32(b)
 		var digest [20]byte
@@ -82,7 +84,7 @@ func parseBatch(b []byte, filter []byte) ([]*recordRequest, []uint32, error) {
 		req := &recordRequest{isBatch: true, filter: filter}
 		if t == batchMsgRepeat {
 			if prev == nil {
-				return nil, nil, errMalformed
+				return nil, nil, wire.ErrMalformed
 			}
 			cp := *prev
 			cp.userKey, cp.hasKey = nil, false
@@ -90,62 +92,62 @@ func parseBatch(b []byte, filter []byte) ([]*recordRequest, []uint32, error) {
 		} else {
 			if t&batchMsgInfo != 0 {
 				if len(b) < 3 {
-					return nil, nil, errMalformed
+					return nil, nil, wire.ErrMalformed
 				}
 				req.info1, req.info2, req.info3 = b[0], b[1], b[2]
 				b = b[3:]
 			} else if t == batchMsgRead {
 				if len(b) < 1 {
-					return nil, nil, errMalformed
+					return nil, nil, wire.ErrMalformed
 				}
-				req.info1 = b[0] | info1Read
+				req.info1 = b[0] | wire.Info1Read
 				b = b[1:]
 			}
 			if t&batchMsgGen != 0 {
 				if len(b) < 2 {
-					return nil, nil, errMalformed
+					return nil, nil, wire.ErrMalformed
 				}
 				req.gen = uint32(binary.BigEndian.Uint16(b))
 				b = b[2:]
 			}
 			if t&batchMsgTTL != 0 {
 				if len(b) < 4 {
-					return nil, nil, errMalformed
+					return nil, nil, wire.ErrMalformed
 				}
 				req.ttl = binary.BigEndian.Uint32(b)
 				b = b[4:]
 			}
 			if len(b) < 4 {
-				return nil, nil, errMalformed
+				return nil, nil, wire.ErrMalformed
 			}
 			nFields := int(binary.BigEndian.Uint16(b))
 			nOps := int(binary.BigEndian.Uint16(b[2:]))
-			var fields []field
+			var fields []wire.Field
 			var err error
-			if fields, b, err = parseFields(b[4:], nFields); err != nil {
+			if fields, b, err = wire.ParseFields(b[4:], nFields); err != nil {
 				return nil, nil, err
 			}
-			if req.ops, b, err = parseOps(b, nOps); err != nil {
+			if req.ops, b, err = wire.ParseOps(b, nOps); err != nil {
 				return nil, nil, err
 			}
 			for _, f := range fields {
-				switch f.typ {
-				case fieldNamespace:
-					req.ns = string(f.data)
-				case fieldSet:
-					req.set = string(f.data)
-				case fieldKey:
-					k, err := decodeKey(f.data)
+				switch f.Type {
+				case wire.FieldNamespace:
+					req.ns = string(f.Data)
+				case wire.FieldSet:
+					req.set = string(f.Data)
+				case wire.FieldKey:
+					k, err := decodeKey(f.Data)
 					if err != nil {
 						req.badValue = true
 					}
 					req.userKey, req.hasKey = k, true
-				case fieldFilterExp:
-					req.filter = f.data
+				case wire.FieldFilterExp:
+					req.filter = f.Data
 				}
 			}
-			if req.info1&info1Read != 0 && len(req.ops) == 0 && req.info1&info1NoBinData == 0 {
-				req.info1 |= info1GetAll
+			if req.info1&wire.Info1Read != 0 && len(req.ops) == 0 && req.info1&wire.Info1NoBinData == 0 {
+				req.info1 |= wire.Info1GetAll
 			}
 		}
 		req.digest = digest

@@ -2,6 +2,11 @@ package aerolite
 
 import (
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // recordRequest is a single-record command, from a plain message or one
@@ -18,7 +23,7 @@ type recordRequest struct {
 	gen      uint32
 	ttl      uint32
 	filter   []byte // FILTER_EXP field, if any
-	ops      []op
+	ops      []wire.Op
 	isBatch  bool
 	badValue bool // a field could not be decoded
 }
@@ -31,47 +36,47 @@ type result struct {
 	bins []Bin // response entries, in order
 }
 
-func (s *Server) dispatch(m *message) []byte {
-	if m.info1&info1Batch != 0 {
+func (s *Server) dispatch(m *wire.Message) []byte {
+	if m.Info1&wire.Info1Batch != 0 {
 		return s.handleBatch(m)
 	}
-	if _, ok := m.field(fieldDigest); !ok {
+	if _, ok := m.Field(wire.FieldDigest); !ok {
 		return s.handleQuery(m)
 	}
 	req, rc := requestFromMessage(m)
-	w := &respWriter{buf: make([]byte, 8, 256)}
+	w := &wire.RespWriter{Buf: make([]byte, 8, 256)}
 	var res result
 	if rc != rcOK {
 		res.rc = rc
 	} else {
 		res = s.execute(req)
 	}
-	writeResult(w, &res, 0, info3Last)
-	return finishFrame(w.buf)
+	writeResult(w, &res, 0, wire.Info3Last)
+	return wire.FinishFrame(w.Buf)
 }
 
 // requestFromMessage extracts a single-record request from a message.
-func requestFromMessage(m *message) (*recordRequest, ResultCode) {
-	req := &recordRequest{info1: m.info1, info2: m.info2, info3: m.info3, gen: m.generation, ttl: m.ttl, ops: m.ops}
-	for _, f := range m.fields {
-		switch f.typ {
-		case fieldNamespace:
-			req.ns = string(f.data)
-		case fieldSet:
-			req.set = string(f.data)
-		case fieldDigest:
-			if len(f.data) != 20 {
+func requestFromMessage(m *wire.Message) (*recordRequest, ResultCode) {
+	req := &recordRequest{info1: m.Info1, info2: m.Info2, info3: m.Info3, gen: m.Generation, ttl: m.TTL, ops: m.Ops}
+	for _, f := range m.Fields {
+		switch f.Type {
+		case wire.FieldNamespace:
+			req.ns = string(f.Data)
+		case wire.FieldSet:
+			req.set = string(f.Data)
+		case wire.FieldDigest:
+			if len(f.Data) != 20 {
 				return nil, rcParameterError
 			}
-			copy(req.digest[:], f.data)
-		case fieldKey:
-			k, err := decodeKey(f.data)
+			copy(req.digest[:], f.Data)
+		case wire.FieldKey:
+			k, err := decodeKey(f.Data)
 			if err != nil {
 				return nil, rcParameterError
 			}
 			req.userKey, req.hasKey = k, true
-		case fieldFilterExp:
-			req.filter = f.data
+		case wire.FieldFilterExp:
+			req.filter = f.Data
 		}
 	}
 	return req, rcOK
@@ -80,20 +85,20 @@ func requestFromMessage(m *message) (*recordRequest, ResultCode) {
 // decodeKey decodes a KEY field: a particle type byte and the value.
 func decodeKey(b []byte) (any, error) {
 	if len(b) < 1 {
-		return nil, errMalformed
+		return nil, wire.ErrMalformed
 	}
-	return decodeParticle(b[0], b[1:])
+	return value.DecodeParticle(b[0], b[1:])
 }
 
 // writeResult appends a response message for res.
-func writeResult(w *respWriter, res *result, index uint32, info3 byte) {
+func writeResult(w *wire.RespWriter, res *result, index uint32, info3 byte) {
 	if res.rc != rcOK {
-		w.header(info3, res.rc, 0, 0, index, 0, 0)
+		w.Header(info3, res.rc, 0, 0, index, 0, 0)
 		return
 	}
-	w.header(info3, rcOK, res.gen, res.void, index, 0, len(res.bins))
+	w.Header(info3, rcOK, res.gen, res.void, index, 0, len(res.bins))
 	for _, b := range res.bins {
-		w.bin(b.Name, b.Value)
+		w.Bin(b.Name, b.Value)
 	}
 }
 
@@ -104,52 +109,52 @@ func (s *Server) execute(req *recordRequest) result {
 		return result{rc: rcInvalidNamespace}
 	}
 	for i := range req.ops {
-		if len(req.ops[i].name) > maxBinName {
+		if len(req.ops[i].Name) > wire.MaxBinName {
 			return result{rc: rcBinNameTooLong}
 		}
 	}
-	var filter *Expression
+	var filter *exp.Expression
 	if len(req.filter) > 0 {
-		e, rc := parseExpression(req.filter)
+		e, rc := exp.Parse(req.filter)
 		if rc != rcOK {
 			return result{rc: rc}
 		}
 		filter = e
 	}
-	if req.info2&info2Write == 0 {
+	if req.info2&wire.Info2Write == 0 {
 		return s.read(ns, req, filter)
 	}
 	if len(req.set) > 63 {
 		return result{rc: rcParameterError} // reads of such a set simply find nothing
 	}
-	if req.info2&info2DurableDelete != 0 {
+	if req.info2&wire.Info2DurableDelete != 0 {
 		return result{rc: rcEnterpriseOnly} // durable deletes need Enterprise
 	}
 	var mustExist bool
-	if req.info2&info2Delete == 0 {
+	if req.info2&wire.Info2Delete == 0 {
 		var rc ResultCode
 		if mustExist, rc = writePolicies(req); rc != rcOK {
 			return result{rc: rc}
 		}
 	}
-	p := ns.partition(req.digest)
-	if !p.enqueue(req.digest, s.opts.PendingLimit) {
+	p := ns.Partition(req.digest)
+	if !p.Enqueue(req.digest, s.opts.PendingLimit) {
 		return result{rc: rcKeyBusy}
 	}
-	defer p.dequeue(req.digest, s.opts.PendingLimit)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.Dequeue(req.digest, s.opts.PendingLimit)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[req.digest]
-	if old != nil && old.expired(now) {
-		ns.removeExpired(p, req.digest, old)
+	old := p.Record(req.digest)
+	if old != nil && old.Expired(now) {
+		ns.RemoveExpired(p, req.digest, old)
 		old = nil
 	}
 	if rc := writeChecks(req, old, mustExist); rc != rcOK {
 		return result{rc: rc}
 	}
 	if old != nil && filter != nil {
-		ok, rc := evalFilter(filter, expContext{Rec: old, Now: now})
+		ok, rc := exp.EvalFilter(filter, exp.Context{Rec: old, Now: now})
 		if rc != rcOK {
 			return result{rc: rc}
 		}
@@ -161,19 +166,19 @@ func (s *Server) execute(req *recordRequest) result {
 	if res.rc != rcOK {
 		return res
 	}
-	ns.publish(p, req.digest, old, rec)
+	ns.Publish(p, req.digest, old, rec)
 	return res
 }
 
 // read runs a command without writes.
-func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) result {
+func (s *Server) read(ns *store.Namespace, req *recordRequest, filter *exp.Expression) result {
 	now := s.now()
-	rec := ns.get(req.digest, now)
+	rec := ns.Get(req.digest, now)
 	if rec == nil {
 		return result{rc: rcKeyNotFound}
 	}
 	if filter != nil {
-		ok, rc := evalFilter(filter, expContext{Rec: rec, Now: now})
+		ok, rc := exp.EvalFilter(filter, exp.Context{Rec: rec, Now: now})
 		if rc != rcOK {
 			return result{rc: rc}
 		}
@@ -182,10 +187,10 @@ func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) res
 		}
 	}
 	res := result{gen: rec.Generation, void: rec.VoidTime}
-	if req.info1&info1NoBinData != 0 {
+	if req.info1&wire.Info1NoBinData != 0 {
 		return res
 	}
-	if req.info1&info1GetAll != 0 {
+	if req.info1&wire.Info1GetAll != 0 {
 		// The server answers a read with GET_ALL with every bin and does
 		// not run its ops (read_local), so a failing op goes unnoticed.
 		res.bins = rec.Bins
@@ -195,7 +200,7 @@ func (s *Server) read(ns *namespace, req *recordRequest, filter *Expression) res
 		return result{rc: rcParameterError}
 	}
 	st := &opState{rec: rec, bins: rec.Bins,
-		respondAll: req.info2&info2RespondAllOps != 0, now: now}
+		respondAll: req.info2&wire.Info2RespondAllOps != 0, now: now}
 	for i := range req.ops {
 		if rc := st.apply(&req.ops[i]); rc != rcOK {
 			return result{rc: rc}
@@ -215,41 +220,41 @@ func writePolicies(req *recordRequest) (mustExist bool, rc ResultCode) {
 	if len(req.ops) == 0 {
 		return false, rcParameterError
 	}
-	replace := req.info3&(info3CreateOrReplace|info3ReplaceOnly) != 0
-	getAll := req.info1&info1GetAll != 0
-	mustExist = req.info3&(info3UpdateOnly|info3ReplaceOnly) != 0
+	replace := req.info3&(wire.Info3CreateOrReplace|wire.Info3ReplaceOnly) != 0
+	getAll := req.info1&wire.Info1GetAll != 0
+	mustExist = req.info3&(wire.Info3UpdateOnly|wire.Info3ReplaceOnly) != 0
 	readAll, resultBins := false, false
 	for i := range req.ops {
 		o := &req.ops[i]
-		switch o.typ {
-		case opTouch:
+		switch o.Type {
+		case wire.OpTouch:
 			if replace {
 				return false, rcParameterError
 			}
 			mustExist = true
-		case opWrite:
-			if replace && o.particle == ptNull {
+		case wire.OpWrite:
+			if replace && o.Particle == value.ParticleNull {
 				return false, rcParameterError // a bin delete
 			}
-		case opAdd, opAppend, opPrepend, opDelete, opBitModify:
+		case wire.OpAdd, wire.OpAppend, wire.OpPrepend, wire.OpDelete, wire.OpBitModify:
 			if replace {
 				return false, rcParameterError
 			}
-		case opCDTModify, opHLLModify:
+		case wire.OpCDTModify, wire.OpHLLModify:
 			if replace {
 				return false, rcParameterError
 			}
 			resultBins = true
-		case opRead:
-			if getAll && o.name == "" {
-				if readAll || req.info2&info2RespondAllOps != 0 {
+		case wire.OpRead:
+			if getAll && o.Name == "" {
+				if readAll || req.info2&wire.Info2RespondAllOps != 0 {
 					return false, rcParameterError
 				}
 				readAll = true
 			} else {
 				resultBins = true
 			}
-		case opCDTRead, opExpRead, opBitRead, opHLLRead:
+		case wire.OpCDTRead, wire.OpExpRead, wire.OpBitRead, wire.OpHLLRead:
 			resultBins = true
 		}
 	}
@@ -264,21 +269,21 @@ func writePolicies(req *recordRequest) (mustExist bool, rc ResultCode) {
 // on a missing record first; a batch delete, like other writes, checks the
 // generation against 0 first.
 func writeChecks(req *recordRequest, old *Record, mustExist bool) ResultCode {
-	isDelete := req.info2&info2Delete != 0
+	isDelete := req.info2&wire.Info2Delete != 0
 	if old == nil && (mustExist || isDelete && !req.isBatch) {
 		return rcKeyNotFound
 	}
-	if old != nil && req.info2&info2CreateOnly != 0 {
+	if old != nil && req.info2&wire.Info2CreateOnly != 0 {
 		return rcKeyExists
 	}
 	var oldGen uint32
 	if old != nil {
 		oldGen = old.Generation
 	}
-	if req.info2&info2Generation != 0 && req.gen != oldGen {
+	if req.info2&wire.Info2Generation != 0 && req.gen != oldGen {
 		return rcGenerationError
 	}
-	if req.info2&info2GenerationGT != 0 && old != nil && req.gen <= oldGen {
+	if req.info2&wire.Info2GenerationGT != 0 && old != nil && req.gen <= oldGen {
 		return rcGenerationError
 	}
 	if old == nil && isDelete {
@@ -289,17 +294,17 @@ func writeChecks(req *recordRequest, old *Record, mustExist bool) ResultCode {
 
 // applyWrite computes the record that a write command leaves (nil: none)
 // and the response. It does not publish anything; writeChecks has passed.
-func (s *Server) applyWrite(ns *namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
+func (s *Server) applyWrite(ns *store.Namespace, req *recordRequest, old *Record, now time.Time) (*Record, result) {
 	var oldGen uint32
 	if old != nil {
 		oldGen = old.Generation
 	}
-	if req.info2&info2Delete != 0 {
+	if req.info2&wire.Info2Delete != 0 {
 		return nil, result{}
 	}
-	st := &opState{rec: old, getAll: req.info1&info1GetAll != 0,
-		respondAll: req.info2&info2RespondAllOps != 0, now: now, write: true}
-	if old != nil && req.info3&(info3CreateOrReplace|info3ReplaceOnly) == 0 {
+	st := &opState{rec: old, getAll: req.info1&wire.Info1GetAll != 0,
+		respondAll: req.info2&wire.Info2RespondAllOps != 0, now: now, write: true}
+	if old != nil && req.info3&(wire.Info3CreateOrReplace|wire.Info3ReplaceOnly) == 0 {
 		st.bins = old.Bins
 	}
 	for i := range req.ops {
@@ -354,8 +359,8 @@ const (
 	ttlDontUpdate    = 0xfffffffe // -2
 )
 
-func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time) uint32 {
-	secs := uint32(now.Unix() - citrusleafEpoch)
+func (s *Server) voidTime(ns *store.Namespace, ttl uint32, old *Record, now time.Time) uint32 {
+	secs := uint32(now.Unix() - store.CitrusleafEpoch)
 	switch ttl {
 	case ttlNeverExpire:
 		return 0
@@ -363,9 +368,9 @@ func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time)
 		if old != nil {
 			return old.VoidTime
 		}
-		ttl = ns.defaultTTL
+		ttl = ns.DefaultTTL()
 	case ttlServerDefault:
-		ttl = ns.defaultTTL
+		ttl = ns.DefaultTTL()
 	}
 	if ttl == 0 {
 		return 0
@@ -376,7 +381,7 @@ func (s *Server) voidTime(ns *namespace, ttl uint32, old *Record, now time.Time)
 func recordSize(r *Record) int {
 	n := 64
 	for _, b := range r.Bins {
-		n += len(b.Name) + particleSize(b.Value) + 4
+		n += len(b.Name) + value.ParticleSize(b.Value) + 4
 	}
 	return n
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"sync"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // FaultKind names one way a command can fail.
@@ -106,7 +108,7 @@ func (f *Faults) Count(kind FaultKind) int {
 	return f.counts[kind]
 }
 
-func (f *Faults) decide(m *message) faultDecision {
+func (f *Faults) decide(m *wire.Message) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var d faultDecision
@@ -165,27 +167,27 @@ func (f *Faults) apply(d *faultDecision, kind FaultKind) {
 // messageWrites reports whether a command writes: a single-record write, or
 // a batch with at least one write entry (the client leaves INFO2 of a batch
 // header at 0 and flags each entry).
-func messageWrites(m *message) bool {
-	if m.info2&info2Write != 0 {
+func messageWrites(m *wire.Message) bool {
+	if m.Info2&wire.Info2Write != 0 {
 		return true
 	}
-	if m.info1&info1Batch == 0 {
+	if m.Info1&wire.Info1Batch == 0 {
 		return false
 	}
-	data, ok := m.field(fieldBatchIndex)
+	data, ok := m.Field(wire.FieldBatchIndex)
 	if !ok {
-		data, ok = m.field(fieldBatchWithSet)
+		data, ok = m.Field(wire.FieldBatchWithSet)
 	}
 	if !ok {
 		return false
 	}
-	filter, _ := m.field(fieldFilterExp)
+	filter, _ := m.Field(wire.FieldFilterExp)
 	reqs, _, err := parseBatch(data, filter)
 	if err != nil {
 		return false
 	}
 	for _, r := range reqs {
-		if r.info2&info2Write != 0 {
+		if r.info2&wire.Info2Write != 0 {
 			return true
 		}
 	}

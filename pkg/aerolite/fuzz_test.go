@@ -27,6 +27,8 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 const (
@@ -66,7 +68,7 @@ func srvFuzzServer(tb testing.TB, opts Options) (*Server, *as.Client, *as.Key) {
 func srvGuardIntact(s *Server, key *as.Key) error {
 	var d [20]byte
 	copy(d[:], key.Digest())
-	r := s.ns[srvFuzzGuardNS].get(d, s.now())
+	r := s.ns[srvFuzzGuardNS].Get(d, s.now())
 	if r == nil {
 		return errors.New("guard record is gone")
 	}
@@ -98,8 +100,8 @@ func srvCheckFrames(resp []byte, typ byte) error {
 		if len(resp) < 8 {
 			return fmt.Errorf("%d trailing bytes", len(resp))
 		}
-		if resp[0] != protoVersion || resp[1] != typ {
-			return fmt.Errorf("frame header %x, want version %d type %d", resp[:8], protoVersion, typ)
+		if resp[0] != wire.ProtoVersion || resp[1] != typ {
+			return fmt.Errorf("frame header %x, want version %d type %d", resp[:8], wire.ProtoVersion, typ)
 		}
 		size := int(binary.BigEndian.Uint64(resp) & 0xffffffffffff)
 		if size > len(resp)-8 {
@@ -107,11 +109,11 @@ func srvCheckFrames(resp []byte, typ byte) error {
 		}
 		body := resp[8 : 8+size]
 		resp = resp[8+size:]
-		if typ != protoMsg {
+		if typ != wire.ProtoMsg {
 			continue
 		}
 		for len(body) > 0 {
-			_, rest, err := parseMessageHeaderAndBody(body)
+			_, rest, err := wire.ParseMessageHeaderAndBody(body)
 			if err != nil {
 				return fmt.Errorf("response message: %v", err)
 			}
@@ -125,30 +127,30 @@ func srvCheckFrames(resp []byte, typ byte) error {
 // and as a compressed frame. Panics are not recovered here (handleFrame
 // would turn them into a closed connection and hide them).
 func srvFuzzOne(t *testing.T, s *Server, body []byte) {
-	if m, err := parseMessage(body); err == nil {
+	if m, err := wire.ParseMessage(body); err == nil {
 		resp := s.dispatch(m)
-		if err := srvCheckFrames(resp, protoMsg); err != nil {
+		if err := srvCheckFrames(resp, wire.ProtoMsg); err != nil {
 			t.Fatalf("AS_MSG %x: bad response: %v", body, err)
 		}
 	}
 	// The same through the connection's entry point (fault decision, error
 	// handling): an error is fine, an internal error (recovered panic) not.
-	if resp, err := s.handleFrame(protoMsg, body); err != nil {
+	if resp, err := s.handleFrame(wire.ProtoMsg, body); err != nil {
 		if strings.HasPrefix(err.Error(), "internal error") {
 			t.Fatalf("AS_MSG %x: %v", body, err)
 		}
-	} else if err := srvCheckFrames(resp, protoMsg); err != nil {
+	} else if err := srvCheckFrames(resp, wire.ProtoMsg); err != nil {
 		t.Fatalf("AS_MSG %x: bad response: %v", body, err)
 	}
 	resp := s.handleInfo(body)
-	if err := srvCheckFrames(resp, protoInfo); err != nil {
+	if err := srvCheckFrames(resp, wire.ProtoInfo); err != nil {
 		t.Fatalf("info %q: bad response: %v", body, err)
 	}
-	if resp, err := s.handleFrame(protoMsgCompressed, body); err != nil {
+	if resp, err := s.handleFrame(wire.ProtoMsgCompressed, body); err != nil {
 		if strings.HasPrefix(err.Error(), "internal error") {
 			t.Fatalf("compressed %x: %v", body, err)
 		}
-	} else if err := srvCheckFrames(resp, protoMsg); err != nil {
+	} else if err := srvCheckFrames(resp, wire.ProtoMsg); err != nil {
 		t.Fatalf("compressed %x: bad response: %v", body, err)
 	}
 }
@@ -166,7 +168,7 @@ func FuzzFrame(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("namespaces\nsets/test\nsindex-list:ns=test\n"))
 	f.Add(srvHandMsg(0, 1, 0, [][2][]byte{{{0}, []byte("test")}, {{4}, make([]byte, 20)}},
-		[]op{{typ: opWrite, particle: ptInteger, name: "a", value: []byte{1}}}))
+		[]wire.Op{{Type: wire.OpWrite, Particle: value.ParticleInteger, Name: "a", Value: []byte{1}}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		srvFuzzOne(t, s, body)
 		if err := srvGuardIntact(s, guard); err != nil {
@@ -176,9 +178,9 @@ func FuzzFrame(f *testing.F) {
 }
 
 // srvHandMsg builds an AS_MSG body from fields (type, data) and ops.
-func srvHandMsg(info1, info2, info3 byte, fields [][2][]byte, ops []op) []byte {
-	b := make([]byte, msgHeaderSize)
-	b[0] = msgHeaderSize
+func srvHandMsg(info1, info2, info3 byte, fields [][2][]byte, ops []wire.Op) []byte {
+	b := make([]byte, wire.MsgHeaderSize)
+	b[0] = wire.MsgHeaderSize
 	b[1], b[2], b[3] = info1, info2, info3
 	binary.BigEndian.PutUint16(b[18:], uint16(len(fields)))
 	binary.BigEndian.PutUint16(b[20:], uint16(len(ops)))
@@ -188,10 +190,10 @@ func srvHandMsg(info1, info2, info3 byte, fields [][2][]byte, ops []op) []byte {
 		b = append(b, f[1]...)
 	}
 	for _, o := range ops {
-		b = binary.BigEndian.AppendUint32(b, uint32(4+len(o.name)+len(o.value)))
-		b = append(b, o.typ, o.particle, 0, byte(len(o.name)))
-		b = append(b, o.name...)
-		b = append(b, o.value...)
+		b = binary.BigEndian.AppendUint32(b, uint32(4+len(o.Name)+len(o.Value)))
+		b = append(b, o.Type, o.Particle, 0, byte(len(o.Name)))
+		b = append(b, o.Name...)
+		b = append(b, o.Value...)
 	}
 	return b
 }
@@ -316,7 +318,7 @@ func srvCaptureSeeds(t *testing.T) map[string][]byte {
 	seeds := map[string][]byte{}
 	// Info frames of the cluster tend.
 	for _, fr := range p.take() {
-		if fr.typ == protoInfo && len(fr.body) > len(seeds["info-tend"]) {
+		if fr.typ == wire.ProtoInfo && len(fr.body) > len(seeds["info-tend"]) {
 			seeds["info-tend"] = fr.body
 		}
 	}
@@ -330,7 +332,7 @@ func srvCaptureSeeds(t *testing.T) map[string][]byte {
 		}
 		var last []byte
 		for _, fr := range p.take() {
-			if fr.typ == protoMsg || (strings.HasPrefix(name, "info-") && fr.typ == protoInfo) {
+			if fr.typ == wire.ProtoMsg || (strings.HasPrefix(name, "info-") && fr.typ == wire.ProtoInfo) {
 				last = fr.body
 			}
 		}
@@ -569,8 +571,8 @@ func TestFrameMalformedOverTCP(t *testing.T) {
 		h[0], h[1] = version, typ
 		return append(h[:], body...)
 	}
-	getBody := srvHandMsg(info1Read|info1GetAll, 0, 0,
-		[][2][]byte{{{fieldNamespace}, []byte("test")}, {{fieldSet}, []byte("tcp")}, {{fieldDigest}, key.Digest()}}, nil)
+	getBody := srvHandMsg(wire.Info1Read|wire.Info1GetAll, 0, 0,
+		[][2][]byte{{{wire.FieldNamespace}, []byte("test")}, {{wire.FieldSet}, []byte("tcp")}, {{wire.FieldDigest}, key.Digest()}}, nil)
 
 	// A connection that stays healthy throughout, and is used between the
 	// bad ones.
@@ -578,7 +580,7 @@ func TestFrameMalformedOverTCP(t *testing.T) {
 	roundTrip := func(conn net.Conn, body []byte) byte {
 		t.Helper()
 		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := conn.Write(frame(2, protoMsg, uint64(len(body)), body)); err != nil {
+		if _, err := conn.Write(frame(2, wire.ProtoMsg, uint64(len(body)), body)); err != nil {
 			t.Fatal(err)
 		}
 		var h [8]byte
@@ -601,30 +603,30 @@ func TestFrameMalformedOverTCP(t *testing.T) {
 		send []byte
 		half bool // close our write side after sending
 	}{
-		{"bad version", frame(3, protoMsg, uint64(len(getBody)), getBody), false},
-		{"version 0", frame(0, protoInfo, 5, []byte("build")), false},
+		{"bad version", frame(3, wire.ProtoMsg, uint64(len(getBody)), getBody), false},
+		{"version 0", frame(0, wire.ProtoInfo, 5, []byte("build")), false},
 		{"unknown type", frame(2, 9, 4, []byte("abcd")), false},
-		{"size beyond MaxFrameSize", frame(2, protoMsg, maxFrame+1, nil), false},
-		{"size 2^48-1", frame(2, protoMsg, 1<<48-1, nil), false},
-		{"truncated body", frame(2, protoMsg, 100, getBody[:10]), true},
+		{"size beyond MaxFrameSize", frame(2, wire.ProtoMsg, maxFrame+1, nil), false},
+		{"size 2^48-1", frame(2, wire.ProtoMsg, 1<<48-1, nil), false},
+		{"truncated body", frame(2, wire.ProtoMsg, 100, getBody[:10]), true},
 		{"truncated header", []byte{2, 3, 0}, true},
-		{"garbage message header", frame(2, protoMsg, 10, bytes.Repeat([]byte{0xee}, 10)), false},
+		{"garbage message header", frame(2, wire.ProtoMsg, 10, bytes.Repeat([]byte{0xee}, 10)), false},
 		{"ops beyond the body", func() []byte {
 			b := append([]byte(nil), getBody...)
 			binary.BigEndian.PutUint16(b[20:], 3)
-			b = append(b, 0, 0, 0, 200, opRead, 0, 0, 1, 'x')
-			return frame(2, protoMsg, uint64(len(b)), b)
+			b = append(b, 0, 0, 0, 200, wire.OpRead, 0, 0, 1, 'x')
+			return frame(2, wire.ProtoMsg, uint64(len(b)), b)
 		}(), false},
 		{"field size overflow", func() []byte {
 			b := append([]byte(nil), getBody...)
-			binary.BigEndian.PutUint32(b[msgHeaderSize:], 0xffffffff)
-			return frame(2, protoMsg, uint64(len(b)), b)
+			binary.BigEndian.PutUint32(b[wire.MsgHeaderSize:], 0xffffffff)
+			return frame(2, wire.ProtoMsg, uint64(len(b)), b)
 		}(), false},
 		{"trailing bytes", func() []byte {
 			b := append(append([]byte(nil), getBody...), 1, 2, 3)
-			return frame(2, protoMsg, uint64(len(b)), b)
+			return frame(2, wire.ProtoMsg, uint64(len(b)), b)
 		}(), false},
-		{"bad compressed frame", frame(2, protoMsgCompressed, 12, bytes.Repeat([]byte{0x01}, 12)), false},
+		{"bad compressed frame", frame(2, wire.ProtoMsgCompressed, 12, bytes.Repeat([]byte{0x01}, 12)), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -655,20 +657,20 @@ func TestFrameMalformedOverTCP(t *testing.T) {
 
 	// Well-framed messages with bad contents are answered with an error
 	// code, and the connection stays usable.
-	badOps := srvHandMsg(0, info2Write, 0,
-		[][2][]byte{{{fieldNamespace}, []byte("test")}, {{fieldSet}, []byte("tcp")}, {{fieldDigest}, key.Digest()}},
-		[]op{{typ: 99, name: "x", value: []byte{1}}})
+	badOps := srvHandMsg(0, wire.Info2Write, 0,
+		[][2][]byte{{{wire.FieldNamespace}, []byte("test")}, {{wire.FieldSet}, []byte("tcp")}, {{wire.FieldDigest}, key.Digest()}},
+		[]wire.Op{{Type: 99, Name: "x", Value: []byte{1}}})
 	if rc := roundTrip(good, badOps); rc != byte(rcParameterError) {
 		t.Fatalf("unknown op answered %d, want PARAMETER_ERROR", rc)
 	}
-	badParticle := srvHandMsg(0, info2Write, 0,
-		[][2][]byte{{{fieldNamespace}, []byte("test")}, {{fieldSet}, []byte("tcp")}, {{fieldDigest}, key.Digest()}},
-		[]op{{typ: opWrite, particle: ptFloat, name: "v", value: []byte{1, 2}}})
+	badParticle := srvHandMsg(0, wire.Info2Write, 0,
+		[][2][]byte{{{wire.FieldNamespace}, []byte("test")}, {{wire.FieldSet}, []byte("tcp")}, {{wire.FieldDigest}, key.Digest()}},
+		[]wire.Op{{Type: wire.OpWrite, Particle: value.ParticleFloat, Name: "v", Value: []byte{1, 2}}})
 	if rc := roundTrip(good, badParticle); rc != byte(rcParameterError) {
 		t.Fatalf("short float answered %d, want PARAMETER_ERROR", rc)
 	}
-	shortDigest := srvHandMsg(info1Read|info1GetAll, 0, 0,
-		[][2][]byte{{{fieldNamespace}, []byte("test")}, {{fieldDigest}, []byte{1, 2, 3}}}, nil)
+	shortDigest := srvHandMsg(wire.Info1Read|wire.Info1GetAll, 0, 0,
+		[][2][]byte{{{wire.FieldNamespace}, []byte("test")}, {{wire.FieldDigest}, []byte{1, 2, 3}}}, nil)
 	if rc := roundTrip(good, shortDigest); rc != byte(rcParameterError) {
 		t.Fatalf("short digest answered %d, want PARAMETER_ERROR", rc)
 	}

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // features is what the real server (CE 8.1) advertises; the client needs
@@ -14,7 +17,7 @@ import (
 const features = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-stable;float;geo;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;replicas-master;replicas-max;sindex-exists;truncate-namespace;udf"
 
 // replicaBitmap is the base64 ownership map of all 4096 partitions.
-var replicaBitmap = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, nPartitions/8))
+var replicaBitmap = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, store.NumPartitions/8))
 
 // handleInfo answers an info request: names separated by newlines, each
 // answered as "name\tvalue\n".
@@ -31,7 +34,7 @@ func (s *Server) handleInfo(body []byte) []byte {
 		out.WriteByte('\n')
 	}
 	b := out.Bytes()
-	h := frameHeader(protoInfo, len(b)-8)
+	h := wire.FrameHeader(wire.ProtoInfo, len(b)-8)
 	copy(b, h[:])
 	return b
 }
@@ -64,7 +67,7 @@ func (s *Server) info(name string) string {
 	case "namespaces":
 		return strings.Join(s.opts.Namespaces, ";")
 	case "partitions":
-		return strconv.Itoa(nPartitions)
+		return strconv.Itoa(store.NumPartitions)
 	case "rack-ids":
 		return ""
 	case "statistics":
@@ -127,7 +130,7 @@ func (s *Server) replicas(cmd string) string {
 	return b.String()
 }
 
-func (s *Server) namespaceArg(a map[string]string) (*namespace, string) {
+func (s *Server) namespaceArg(a map[string]string) (*store.Namespace, string) {
 	n := a["ns"]
 	if n == "" {
 		n = a["namespace"]
@@ -170,18 +173,18 @@ func (s *Server) infoSindexCreate(a map[string]string) string {
 		return "ERROR:4:unsupported index type " + typ
 	}
 	set := a["set"]
-	if old := ns.sindex.get(name); old != nil {
+	if old := ns.Index(name); old != nil {
 		if old.Set == set && old.Bin == bin && old.Numeric == numeric {
 			return "OK"
 		}
 		return "ERROR:200:index already exists"
 	}
 	// The same definition under a new name renames the index.
-	if old := ns.sindex.find(set, bin, numeric); old != nil {
-		ns.dropIndex(old.Name)
+	if old := ns.FindIndex(set, bin, numeric); old != nil {
+		ns.DropIndex(old.Name)
 	}
-	if rc := ns.createIndex(&sindex{Name: name, Set: set, Bin: bin, Numeric: numeric}); rc != rcOK {
-		return fmt.Sprintf("ERROR:%d:index already exists", rc)
+	if !ns.CreateIndex(&store.Index{Name: name, Set: set, Bin: bin, Numeric: numeric}) {
+		return fmt.Sprintf("ERROR:%d:index already exists", rcIndexFound)
 	}
 	return "OK"
 }
@@ -209,7 +212,7 @@ func (s *Server) infoSindexDelete(a map[string]string) string {
 	if ns == nil {
 		return e
 	}
-	if rc := ns.dropIndex(a["indexname"]); rc != rcOK {
+	if !ns.DropIndex(a["indexname"]) {
 		return "ERROR:201:index not found"
 	}
 	return "OK"
@@ -220,7 +223,7 @@ func (s *Server) infoSindexExists(a map[string]string) string {
 	if ns == nil {
 		return e
 	}
-	return strconv.FormatBool(ns.sindex.get(a["indexname"]) != nil)
+	return strconv.FormatBool(ns.Index(a["indexname"]) != nil)
 }
 
 func (s *Server) infoSindexList(a map[string]string) string {
@@ -229,7 +232,7 @@ func (s *Server) infoSindexList(a map[string]string) string {
 		if want := a["ns"] + a["namespace"]; want != "" && want != n {
 			continue
 		}
-		for _, ix := range s.ns[n].sindex.list() {
+		for _, ix := range s.ns[n].Indexes() {
 			typ := "string"
 			if ix.Numeric {
 				typ = "numeric"
@@ -269,18 +272,12 @@ func (s *Server) infoSindex(p []string) string {
 	return sindexStats(ns, p[1])
 }
 
-func sindexStats(ns *namespace, name string) string {
-	ix := ns.sindex.get(name)
+func sindexStats(ns *store.Namespace, name string) string {
+	ix := ns.Index(name)
 	if ix == nil {
 		return "ERROR:201:no index"
 	}
-	ix.mu.RLock()
-	n := 0
-	for _, set := range ix.entries {
-		n += len(set)
-	}
-	ix.mu.RUnlock()
-	return fmt.Sprintf("entries=%d;load_pct=100", n)
+	return fmt.Sprintf("entries=%d;load_pct=100", ix.Entries())
 }
 
 func (s *Server) infoSets(p []string) string {
@@ -290,19 +287,16 @@ func (s *Server) infoSets(p []string) string {
 		if len(p) > 1 && p[1] != "" && p[1] != n {
 			continue
 		}
-		ns := s.ns[n]
-		ns.setsMu.Lock()
-		for name, si := range ns.sets {
+		s.ns[n].ForEachSet(func(name string, objects int64) {
 			if len(p) > 2 && p[2] != name {
-				continue
+				return
 			}
 			if name == "" {
-				continue
+				return
 			}
 			fmt.Fprintf(&b, "ns=%s:set=%s:objects=%d:tombstones=0:data_used_bytes=0:truncate_lut=0:sindexes=0:index_populating=false:disable-eviction=false:enable-index=false:stop-writes-count=0:stop-writes-size=0;",
-				n, name, si.objects.Load())
-		}
-		ns.setsMu.Unlock()
+				n, name, objects)
+		})
 	}
 	return b.String()
 }
@@ -312,7 +306,7 @@ func (s *Server) infoNamespace(n string) string {
 	if ns == nil {
 		return "ERROR:20:namespace not found"
 	}
-	return fmt.Sprintf("objects=%d;replication-factor=1;default-ttl=%d;nsup-period=1", ns.count(s.now()), ns.defaultTTL)
+	return fmt.Sprintf("objects=%d;replication-factor=1;default-ttl=%d;nsup-period=1", ns.Count(s.now()), ns.DefaultTTL())
 }
 
 // infoTruncate answers truncate and truncate-namespace. The cut-off (lut,
@@ -338,7 +332,7 @@ func (s *Server) infoTruncate(a map[string]string, whole bool) string {
 	if !whole && set == "" {
 		return "ERROR:4:missing set"
 	}
-	ns.truncate(set, whole, cutoff)
+	ns.Truncate(set, whole, cutoff)
 	return "OK"
 }
 

@@ -12,7 +12,7 @@ func (s *Server) Generation(namespace string, digest []byte) (uint32, bool) {
 	}
 	var d [20]byte
 	copy(d[:], digest)
-	r := ns.get(d, s.now())
+	r := ns.Get(d, s.now())
 	if r == nil {
 		return 0, false
 	}
@@ -36,16 +36,16 @@ func (s *Server) SetGeneration(namespace string, digest []byte, gen uint32) erro
 	}
 	var d [20]byte
 	copy(d[:], digest)
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.recs[d]
-	if old == nil || old.expired(s.now()) {
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
+	old := p.Record(d)
+	if old == nil || old.Expired(s.now()) {
 		return fmt.Errorf("aerolite: record %x not found", d)
 	}
 	// Records are immutable once published: publish a copy.
 	rec := *old
 	rec.Generation = gen
-	ns.publish(p, d, old, &rec)
+	ns.Publish(p, d, old, &rec)
 	return nil
 }

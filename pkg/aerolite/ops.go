@@ -2,6 +2,11 @@ package aerolite
 
 import (
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/cdt"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // opState applies the operations of one command to a working copy of a
@@ -79,51 +84,51 @@ func (st *opState) view() *Record {
 }
 
 // apply runs one operation.
-func (st *opState) apply(o *op) ResultCode {
-	switch o.typ {
-	case opRead:
+func (st *opState) apply(o *wire.Op) ResultCode {
+	switch o.Type {
+	case wire.OpRead:
 		return st.read(o)
-	case opWrite:
-		v, err := decodeParticle(o.particle, o.value)
+	case wire.OpWrite:
+		v, err := value.DecodeParticle(o.Particle, o.Value)
 		if err != nil {
 			return rcParameterError
 		}
-		st.set(o.name, v)
-		st.emit(o.name, nil, false)
-	case opAdd:
+		st.set(o.Name, v)
+		st.emit(o.Name, nil, false)
+	case wire.OpAdd:
 		return st.add(o)
-	case opAppend, opPrepend:
+	case wire.OpAppend, wire.OpPrepend:
 		return st.concat(o)
-	case opTouch:
+	case wire.OpTouch:
 		// The record exists (writePolicies). A touch has no entry in the
 		// response, even when the client asked for one per op.
 		st.touched = true
-	case opDelete:
+	case wire.OpDelete:
 		// On a missing record it deletes nothing, and the ops after it
 		// may create the record.
 		st.bins = nil
 		st.deleted = true
-		st.emit(o.name, nil, false)
-	case opCDTRead, opCDTModify:
+		st.emit(o.Name, nil, false)
+	case wire.OpCDTRead, wire.OpCDTModify:
 		if st.getAll {
 			return rcParameterError // the server refuses read-all with CDT ops
 		}
-		modify := o.typ == opCDTModify
+		modify := o.Type == wire.OpCDTModify
 		if modify && !st.write {
 			return rcParameterError
 		}
-		cur, exists := st.get(o.name)
-		res, has, nv, changed, rc := applyCDTOp(modify, o.value, cur, exists)
+		cur, exists := st.get(o.Name)
+		res, has, nv, changed, rc := cdt.Apply(modify, o.Value, cur, exists)
 		if rc != rcOK {
 			return rc
 		}
 		if changed {
-			st.set(o.name, nv)
+			st.set(o.Name, nv)
 		}
-		st.emit(o.name, res, has)
-	case opExpRead:
+		st.emit(o.Name, res, has)
+	case wire.OpExpRead:
 		return st.expRead(o)
-	case opExpModify:
+	case wire.OpExpModify:
 		if !st.write {
 			return rcParameterError
 		}
@@ -134,7 +139,7 @@ func (st *opState) apply(o *op) ResultCode {
 	return rcOK
 }
 
-func (st *opState) read(o *op) ResultCode {
+func (st *opState) read(o *wire.Op) ResultCode {
 	if st.getAll {
 		if !st.sentAll {
 			st.sentAll = true
@@ -142,70 +147,70 @@ func (st *opState) read(o *op) ResultCode {
 		}
 		return rcOK
 	}
-	if o.name == "" {
+	if o.Name == "" {
 		return rcOK // GetHeaderOp: metadata only
 	}
-	if v, ok := st.get(o.name); ok {
-		st.out = append(st.out, Bin{Name: o.name, Value: v})
+	if v, ok := st.get(o.Name); ok {
+		st.out = append(st.out, Bin{Name: o.Name, Value: v})
 	} else if st.respondAll {
-		st.out = append(st.out, Bin{Name: o.name})
+		st.out = append(st.out, Bin{Name: o.Name})
 	}
 	return rcOK
 }
 
-func (st *opState) add(o *op) ResultCode {
-	v, err := decodeParticle(o.particle, o.value)
+func (st *opState) add(o *wire.Op) ResultCode {
+	v, err := value.DecodeParticle(o.Particle, o.Value)
 	if err != nil {
 		return rcParameterError
 	}
-	cur, ok := st.get(o.name)
+	cur, ok := st.get(o.Name)
 	switch x := v.(type) {
 	case int64:
 		if !ok {
-			st.set(o.name, x)
+			st.set(o.Name, x)
 		} else if c, isInt := cur.(int64); isInt {
-			st.set(o.name, c+x) // wraps on overflow, as the server does
+			st.set(o.Name, c+x) // wraps on overflow, as the server does
 		} else {
 			return rcBinTypeError
 		}
 	case float64:
 		if !ok {
-			st.set(o.name, x)
+			st.set(o.Name, x)
 		} else if c, isFloat := cur.(float64); isFloat {
-			st.set(o.name, c+x)
+			st.set(o.Name, c+x)
 		} else {
 			return rcBinTypeError
 		}
 	default:
 		return rcBinTypeError
 	}
-	st.emit(o.name, nil, false)
+	st.emit(o.Name, nil, false)
 	return rcOK
 }
 
-func (st *opState) concat(o *op) ResultCode {
-	v, err := decodeParticle(o.particle, o.value)
+func (st *opState) concat(o *wire.Op) ResultCode {
+	v, err := value.DecodeParticle(o.Particle, o.Value)
 	if err != nil {
 		return rcParameterError
 	}
-	cur, ok := st.get(o.name)
-	prepend := o.typ == opPrepend
+	cur, ok := st.get(o.Name)
+	prepend := o.Type == wire.OpPrepend
 	switch x := v.(type) {
 	case string:
 		if !ok {
-			st.set(o.name, x)
+			st.set(o.Name, x)
 		} else if c, isStr := cur.(string); isStr {
 			if prepend {
-				st.set(o.name, x+c)
+				st.set(o.Name, x+c)
 			} else {
-				st.set(o.name, c+x)
+				st.set(o.Name, c+x)
 			}
 		} else {
 			return rcBinTypeError
 		}
 	case []byte:
 		if !ok {
-			st.set(o.name, x)
+			st.set(o.Name, x)
 		} else if c, isBlob := cur.([]byte); isBlob {
 			var nb []byte
 			if prepend {
@@ -213,23 +218,23 @@ func (st *opState) concat(o *op) ResultCode {
 			} else {
 				nb = append(append([]byte{}, c...), x...)
 			}
-			st.set(o.name, nb)
+			st.set(o.Name, nb)
 		} else {
 			return rcBinTypeError
 		}
 	default:
 		return rcBinTypeError
 	}
-	st.emit(o.name, nil, false)
+	st.emit(o.Name, nil, false)
 	return rcOK
 }
 
-func (st *opState) expRead(o *op) ResultCode {
-	e, flags, rc := parseExpOp(o.value)
+func (st *opState) expRead(o *wire.Op) ResultCode {
+	e, flags, rc := exp.ParseOp(o.Value)
 	if rc != rcOK {
 		return rc
 	}
-	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	v, ok, rc := exp.Eval(e, exp.Context{Rec: st.view(), Now: st.now})
 	if rc != rcOK {
 		return rc
 	}
@@ -239,16 +244,16 @@ func (st *opState) expRead(o *op) ResultCode {
 		}
 		v = nil
 	}
-	st.out = append(st.out, Bin{Name: o.name, Value: v})
+	st.out = append(st.out, Bin{Name: o.Name, Value: v})
 	return rcOK
 }
 
-func (st *opState) expWrite(o *op) ResultCode {
-	e, flags, rc := parseExpOp(o.value)
+func (st *opState) expWrite(o *wire.Op) ResultCode {
+	e, flags, rc := exp.ParseOp(o.Value)
 	if rc != rcOK {
 		return rc
 	}
-	v, ok, rc := evalExpression(e, expContext{Rec: st.view(), Now: st.now})
+	v, ok, rc := exp.Eval(e, exp.Context{Rec: st.view(), Now: st.now})
 	if rc != rcOK {
 		return rc
 	}
@@ -256,10 +261,10 @@ func (st *opState) expWrite(o *op) ResultCode {
 		if flags&expEvalNoFail == 0 {
 			return rcOpNotApplicable
 		}
-		st.emit(o.name, nil, false)
+		st.emit(o.Name, nil, false)
 		return rcOK
 	}
-	_, exists := st.get(o.name)
+	_, exists := st.get(o.Name)
 	switch {
 	case flags&expWriteCreateOnly != 0 && exists, flags&expWriteUpdateOnly != 0 && !exists:
 		if flags&expWritePolicyNoFail == 0 {
@@ -273,8 +278,8 @@ func (st *opState) expWrite(o *op) ResultCode {
 			return rcOpNotApplicable
 		}
 	default:
-		st.set(o.name, v)
+		st.set(o.Name, v)
 	}
-	st.emit(o.name, nil, false)
+	st.emit(o.Name, nil, false)
 	return rcOK
 }

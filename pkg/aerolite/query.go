@@ -2,7 +2,11 @@ package aerolite
 
 import (
 	"encoding/binary"
-	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/exp"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // query is a decoded scan or secondary-index query.
@@ -13,7 +17,7 @@ type query struct {
 	bins       []string
 	noBinData  bool
 	maxRecords int64
-	filter     *Expression
+	filter     *exp.Expression
 	// index filter
 	hasIndex bool
 	bin      string
@@ -27,26 +31,26 @@ const queryFrameSize = 128 << 10
 
 // handleQuery answers a scan or query with a stream of record messages in
 // frames of about queryFrameSize, then a message marked LAST.
-func (s *Server) handleQuery(m *message) []byte {
+func (s *Server) handleQuery(m *wire.Message) []byte {
 	defer s.stats.Queries.Add(1) // the response is complete: counted for Stats.Queries
 	q, rc := parseQuery(m)
-	w := &respWriter{buf: make([]byte, 8, 4096)}
+	w := &wire.RespWriter{Buf: make([]byte, 8, 4096)}
 	if rc != rcOK {
-		w.header(info3Last, rc, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rc, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
 	ns := s.ns[q.ns]
 	if ns == nil {
-		w.header(info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf)
+		w.Header(wire.Info3Last, rcInvalidNamespace, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf)
 	}
-	var ix *sindex
+	var ix *store.Index
 	if q.hasIndex {
 		_, numeric := q.lo.(int64)
-		ix = ns.sindex.find(q.set, q.bin, numeric)
+		ix = ns.FindIndex(q.set, q.bin, numeric)
 		if ix == nil {
-			w.header(info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
-			return finishFrame(w.buf)
+			w.Header(wire.Info3Last, rcIndexNotFound, 0, 0, 0, 0, 0)
+			return wire.FinishFrame(w.Buf)
 		}
 	}
 	now := s.now()
@@ -57,34 +61,34 @@ func (s *Server) handleQuery(m *message) []byte {
 			return false
 		}
 		if q.filter != nil {
-			ok, rc := evalFilter(q.filter, expContext{Rec: r, Now: now})
+			ok, rc := exp.EvalFilter(q.filter, exp.Context{Rec: r, Now: now})
 			if rc != rcOK || !ok {
 				return true
 			}
 		}
 		writeQueryRecord(w, q, r)
 		sent++
-		if len(w.buf) > queryFrameSize {
-			frames = append(frames, finishFrame(w.buf)...)
-			w.buf = make([]byte, 8, 4096)
+		if len(w.Buf) > queryFrameSize {
+			frames = append(frames, wire.FinishFrame(w.Buf)...)
+			w.Buf = make([]byte, 8, 4096)
 		}
 		return true
 	}
 	keep := func(r *Record) bool { return !q.hasSet || r.Set == q.set }
 	var byPartition map[int][]*Record
 	if ix != nil {
-		byPartition = indexMatches(ns, ix, q, now)
+		byPartition = ns.IndexMatches(ix, q.lo, q.hi, now)
 	}
 	visit := func(pid int, after *[20]byte) bool {
 		var recs []*Record
 		if ix != nil {
 			for _, r := range byPartition[pid] {
-				if after == nil || compareDigest(r.Digest, *after) > 0 {
+				if after == nil || store.CompareDigest(r.Digest, *after) > 0 {
 					recs = append(recs, r)
 				}
 			}
 		} else {
-			recs = ns.scanPartition(pid, after, now, keep)
+			recs = ns.ScanPartition(pid, after, now, keep)
 		}
 		for _, r := range recs {
 			if !emit(r) {
@@ -101,50 +105,20 @@ func (s *Server) handleQuery(m *message) []byte {
 		}
 		for _, d := range q.partial {
 			d := d
-			if !visit(partitionID(d), &d) {
+			if !visit(store.PartitionID(d), &d) {
 				return
 			}
 		}
 	}()
-	w.header(info3Last, rcOK, 0, 0, 0, 0, 0)
-	return append(frames, finishFrame(w.buf)...)
+	w.Header(wire.Info3Last, rcOK, 0, 0, 0, 0, 0)
+	return append(frames, wire.FinishFrame(w.Buf)...)
 }
 
-// indexMatches returns the live records the index selects, by partition,
-// each partition's records in digest order.
-func indexMatches(ns *namespace, ix *sindex, q *query, now interface{ Unix() int64 }) map[int][]*Record {
-	out := map[int][]*Record{}
-	for _, d := range ix.lookup(q.lo, q.hi) {
-		p := ns.partition(d)
-		p.mu.RLock()
-		r := p.recs[d]
-		p.mu.RUnlock()
-		if r == nil || !ix.covers(r) {
-			continue
-		}
-		if r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix() {
-			continue
-		}
-		// Re-check the value: the index and the record are updated under
-		// different locks.
-		v, ok := r.Bin(ix.Bin)
-		if !ok || typeRank(v) != typeRank(q.lo) || Compare(v, q.lo) < 0 || Compare(v, q.hi) > 0 {
-			continue
-		}
-		pid := partitionID(d)
-		out[pid] = append(out[pid], r)
-	}
-	for _, recs := range out {
-		sort.Slice(recs, func(i, j int) bool { return compareDigest(recs[i].Digest, recs[j].Digest) < 0 })
-	}
-	return out
-}
-
-func writeQueryRecord(w *respWriter, q *query, r *Record) {
+func writeQueryRecord(w *wire.RespWriter, q *query, r *Record) {
 	nFields := 2
 	var keyField []byte
 	if r.Key != nil {
-		pt, data := encodeParticle(r.Key)
+		pt, data := value.EncodeParticle(r.Key)
 		keyField = append([]byte{pt}, data...)
 		nFields++
 	}
@@ -160,83 +134,83 @@ func writeQueryRecord(w *respWriter, q *query, r *Record) {
 			}
 		}
 	}
-	w.header(0, rcOK, r.Generation, r.VoidTime, 0, nFields, len(bins))
-	w.field(fieldDigest, r.Digest[:])
-	w.field(fieldSet, []byte(r.Set))
+	w.Header(0, rcOK, r.Generation, r.VoidTime, 0, nFields, len(bins))
+	w.Field(wire.FieldDigest, r.Digest[:])
+	w.Field(wire.FieldSet, []byte(r.Set))
 	if keyField != nil {
-		w.field(fieldKey, keyField)
+		w.Field(wire.FieldKey, keyField)
 	}
 	for _, b := range bins {
-		w.bin(b.Name, b.Value)
+		w.Bin(b.Name, b.Value)
 	}
 }
 
-func parseQuery(m *message) (*query, ResultCode) {
-	q := &query{noBinData: m.info1&info1NoBinData != 0}
-	for _, f := range m.fields {
-		switch f.typ {
-		case fieldNamespace:
-			q.ns = string(f.data)
-		case fieldSet:
+func parseQuery(m *wire.Message) (*query, ResultCode) {
+	q := &query{noBinData: m.Info1&wire.Info1NoBinData != 0}
+	for _, f := range m.Fields {
+		switch f.Type {
+		case wire.FieldNamespace:
+			q.ns = string(f.Data)
+		case wire.FieldSet:
 			// An empty set name (sent by the client for a scan of set "")
 			// means the whole namespace, as in the server.
-			q.set, q.hasSet = string(f.data), len(f.data) > 0
-		case fieldPIDArray:
-			if len(f.data)%2 != 0 {
+			q.set, q.hasSet = string(f.Data), len(f.Data) > 0
+		case wire.FieldPIDArray:
+			if len(f.Data)%2 != 0 {
 				return nil, rcParameterError
 			}
-			for i := 0; i < len(f.data); i += 2 {
-				pid := int(binary.LittleEndian.Uint16(f.data[i:]))
-				if pid >= nPartitions {
+			for i := 0; i < len(f.Data); i += 2 {
+				pid := int(binary.LittleEndian.Uint16(f.Data[i:]))
+				if pid >= store.NumPartitions {
 					return nil, rcParameterError
 				}
 				q.full = append(q.full, pid)
 			}
-		case fieldDigestArray:
-			if len(f.data)%20 != 0 {
+		case wire.FieldDigestArray:
+			if len(f.Data)%20 != 0 {
 				return nil, rcParameterError
 			}
-			for i := 0; i < len(f.data); i += 20 {
+			for i := 0; i < len(f.Data); i += 20 {
 				var d [20]byte
-				copy(d[:], f.data[i:])
+				copy(d[:], f.Data[i:])
 				q.partial = append(q.partial, d)
 			}
-		case fieldMaxRecords:
-			if len(f.data) != 8 {
+		case wire.FieldMaxRecords:
+			if len(f.Data) != 8 {
 				return nil, rcParameterError
 			}
-			q.maxRecords = int64(binary.BigEndian.Uint64(f.data))
-		case fieldFilterExp:
-			e, rc := parseExpression(f.data)
+			q.maxRecords = int64(binary.BigEndian.Uint64(f.Data))
+		case wire.FieldFilterExp:
+			e, rc := exp.Parse(f.Data)
 			if rc != rcOK {
 				return nil, rc
 			}
 			q.filter = e
-		case fieldIndexRange:
-			if rc := q.parseRange(f.data); rc != rcOK {
+		case wire.FieldIndexRange:
+			if rc := q.parseRange(f.Data); rc != rcOK {
 				return nil, rc
 			}
-		case fieldIndexType:
-			if len(f.data) != 1 || f.data[0] != 0 {
+		case wire.FieldIndexType:
+			if len(f.Data) != 1 || f.Data[0] != 0 {
 				return nil, rcParameterError // only the default collection type
 			}
-		case fieldIndexContext:
+		case wire.FieldIndexContext:
 			return nil, rcParameterError
-		case fieldQueryBinList:
-			q.bins = append(q.bins, parseBinList(f.data)...)
-		case fieldUDFPackage:
+		case wire.FieldQueryBinList:
+			q.bins = append(q.bins, parseBinList(f.Data)...)
+		case wire.FieldUDFPackage:
 			return nil, rcUnsupportedFeature
 		}
 	}
-	for _, o := range m.ops {
-		if o.typ == opRead {
-			q.bins = append(q.bins, o.name)
+	for _, o := range m.Ops {
+		if o.Type == wire.OpRead {
+			q.bins = append(q.bins, o.Name)
 		} else {
 			return nil, rcParameterError // background operations are not supported
 		}
 	}
 	if len(q.full) == 0 && len(q.partial) == 0 {
-		for i := 0; i < nPartitions; i++ {
+		for i := 0; i < store.NumPartitions; i++ {
 			q.full = append(q.full, i)
 		}
 	}
@@ -265,10 +239,10 @@ func (q *query) parseRange(b []byte) ResultCode {
 		return rcParameterError
 	}
 	var err error
-	if q.lo, err = decodeParticle(pt, lo); err != nil {
+	if q.lo, err = value.DecodeParticle(pt, lo); err != nil {
 		return rcParameterError
 	}
-	if q.hi, err = decodeParticle(pt, hi); err != nil {
+	if q.hi, err = value.DecodeParticle(pt, hi); err != nil {
 		return rcParameterError
 	}
 	switch q.lo.(type) {

@@ -16,6 +16,14 @@
 //	srv.FastForward(11 * time.Second)          // TTLs run out, no sleeping
 //	fmt.Print(srv.Dump("test", "users"))
 //	srv.CheckGet(t, "test", "users", "alice", map[string]any{"age": 31})
+//
+// This package is the server: listener, connections, command dispatch
+// (single-record commands, batches, scans and queries), info commands, fault
+// injection, the clock and direct access. It is built on internal packages
+// with one concern each: internal/wire (frames, messages, result codes),
+// internal/value (the value model and its encodings), internal/store (the
+// storage engine), internal/cdt (list and map operations) and internal/exp
+// (the expression interpreter).
 package aerolite
 
 import (
@@ -30,6 +38,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // Options configure a Server. The zero value is usable.
@@ -72,7 +83,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	ln     net.Listener
-	ns     map[string]*namespace
+	ns     map[string]*store.Namespace
 	faults *Faults
 
 	clock  Clock
@@ -118,7 +129,7 @@ func NewServer(opts Options) (*Server, error) {
 		opts.ClusterName = "aerolite"
 	}
 	if opts.MaxFrameSize <= 0 {
-		opts.MaxFrameSize = defaultMaxFrameSize
+		opts.MaxFrameSize = wire.DefaultMaxFrameSize
 	}
 	if opts.MaxRecordSize <= 0 {
 		opts.MaxRecordSize = 1 << 20
@@ -155,7 +166,7 @@ func NewServer(opts Options) (*Server, error) {
 	s := &Server{
 		opts:   opts,
 		ln:     ln,
-		ns:     map[string]*namespace{},
+		ns:     map[string]*store.Namespace{},
 		faults: newFaults(),
 		clock:  clock,
 		ticked: make(chan struct{}),
@@ -164,7 +175,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s.partitionGen.Store(1)
 	for _, n := range opts.Namespaces {
-		s.ns[n] = newNamespace(n, opts.DefaultTTL)
+		s.ns[n] = store.NewNamespace(n, opts.DefaultTTL)
 	}
 	if mc, ok := clock.(*ManualClock); ok {
 		s.unhook = mc.onChange(s.reap)
@@ -261,7 +272,7 @@ func (s *Server) reap() {
 	defer s.reapMu.Unlock()
 	now := s.now()
 	for _, ns := range s.ns {
-		ns.reap(now)
+		ns.Reap(now)
 	}
 }
 
@@ -386,7 +397,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		size := int(binary.BigEndian.Uint64(hdr[:]) & 0xffffffffffff)
-		if hdr[0] != protoVersion {
+		if hdr[0] != wire.ProtoVersion {
 			s.connError(c, fmt.Errorf("bad proto version %d", hdr[0]))
 			return
 		}
@@ -437,26 +448,26 @@ func (s *Server) handleFrame(typ byte, body []byte) (resp []byte, err error) {
 		}
 	}()
 	switch typ {
-	case protoInfo:
+	case wire.ProtoInfo:
 		return s.handleInfo(body), nil
-	case protoMsg:
+	case wire.ProtoMsg:
 		return s.handleMsg(body)
-	case protoMsgCompressed:
+	case wire.ProtoMsgCompressed:
 		// Compression is an Enterprise feature: Community Edition answers
 		// ENTERPRISE_ONLY, and so does aerolite (after checking the frame).
-		if _, err := decompressFrame(body, s.opts.MaxFrameSize); err != nil {
+		if _, err := wire.DecompressFrame(body, s.opts.MaxFrameSize); err != nil {
 			return nil, err
 		}
-		w := &respWriter{buf: make([]byte, 8, 64)}
-		w.header(info3Last, rcEnterpriseOnly, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf), nil
+		w := &wire.RespWriter{Buf: make([]byte, 8, 64)}
+		w.Header(wire.Info3Last, rcEnterpriseOnly, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf), nil
 	}
 	return nil, fmt.Errorf("unknown proto type %d", typ)
 }
 
 // handleMsg runs one AS_MSG command with fault injection around it.
 func (s *Server) handleMsg(body []byte) ([]byte, error) {
-	m, err := parseMessage(body)
+	m, err := wire.ParseMessage(body)
 	if err != nil {
 		return nil, err
 	}
@@ -465,9 +476,9 @@ func (s *Server) handleMsg(body []byte) ([]byte, error) {
 		return nil, errDropConn
 	}
 	if f.failCode != 0 {
-		w := &respWriter{buf: make([]byte, 8, 64)}
-		w.header(info3Last, f.failCode, 0, 0, 0, 0, 0)
-		return finishFrame(w.buf), nil
+		w := &wire.RespWriter{Buf: make([]byte, 8, 64)}
+		w.Header(wire.Info3Last, f.failCode, 0, 0, 0, 0, 0)
+		return wire.FinishFrame(w.Buf), nil
 	}
 	resp := s.dispatch(m)
 	if f.delay > 0 && !s.wait(f.delay) {
@@ -477,15 +488,6 @@ func (s *Server) handleMsg(body []byte) ([]byte, error) {
 		return nil, errDropConn
 	}
 	return resp, nil
-}
-
-// finishFrame fills in the proto header of a response built after 8 bytes
-// of room. Responses are never compressed: like Community Edition, aerolite
-// ignores the client's request for compressed responses.
-func finishFrame(buf []byte) []byte {
-	h := frameHeader(protoMsg, len(buf)-8)
-	copy(buf, h[:])
-	return buf
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

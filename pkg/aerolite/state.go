@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aerospike/aerospike-client-go/v7/pkg/ripemd160"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // Direct access to the store, without a client, in the manner of
@@ -80,16 +81,16 @@ func keyDigest(set string, key any) (any, [20]byte, error) {
 	var data []byte
 	switch k := key.(type) {
 	case string:
-		stored, pt, data = k, ptString, []byte(k)
+		stored, pt, data = k, value.ParticleString, []byte(k)
 	case []byte:
 		b := append([]byte{}, k...)
-		stored, pt, data = b, ptBlob, b
+		stored, pt, data = b, value.ParticleBlob, b
 	default:
 		n, ok := integerValue(key)
 		if !ok {
 			return nil, d, fmt.Errorf("aerolite: user key of type %T (want a string, []byte or integer)", key)
 		}
-		stored, pt, data = n, ptInteger, binary.BigEndian.AppendUint64(nil, uint64(n))
+		stored, pt, data = n, value.ParticleInteger, binary.BigEndian.AppendUint64(nil, uint64(n))
 	}
 	h := ripemd160.New()
 	h.Write([]byte(set))
@@ -101,39 +102,8 @@ func keyDigest(set string, key any) (any, [20]byte, error) {
 	return stored, d, nil
 }
 
-// integerValue converts any Go integer that fits an int64.
-func integerValue(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint:
-		if uint64(x) <= math.MaxInt64 {
-			return int64(x), true
-		}
-	case uint64:
-		if x <= math.MaxInt64 {
-			return int64(x), true
-		}
-	}
-	return 0, false
-}
-
 // locate finds the namespace and digest of a record.
-func (s *Server) locate(namespace, set string, key any) (*namespace, any, [20]byte, error) {
+func (s *Server) locate(namespace, set string, key any) (*store.Namespace, any, [20]byte, error) {
 	ns := s.ns[namespace]
 	if ns == nil {
 		return nil, nil, [20]byte{}, fmt.Errorf("aerolite: no namespace %q", namespace)
@@ -153,7 +123,7 @@ func (s *Server) Get(namespace, set string, key any) (Entry, bool) {
 		return Entry{}, false
 	}
 	now := s.now()
-	r := ns.get(d, now)
+	r := ns.Get(d, now)
 	if r == nil {
 		return Entry{}, false
 	}
@@ -170,7 +140,7 @@ func (s *Server) GetDigest(namespace string, digest []byte) (Entry, bool) {
 	var d [20]byte
 	copy(d[:], digest)
 	now := s.now()
-	r := ns.get(d, now)
+	r := ns.Get(d, now)
 	if r == nil {
 		return Entry{}, false
 	}
@@ -197,7 +167,7 @@ func entryOf(namespace string, r *Record, now time.Time) Entry {
 		e.Bins[b.Name] = clientValue(b.Value)
 	}
 	if r.VoidTime != 0 {
-		void := int64(r.VoidTime) + citrusleafEpoch
+		void := int64(r.VoidTime) + store.CitrusleafEpoch
 		e.Expires = time.Unix(void, 0)
 		e.TTL = time.Duration(void-now.Unix()) * time.Second
 	}
@@ -235,8 +205,8 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	names := make([]string, 0, len(bins))
 	values := make(map[string]any, len(bins))
 	for name, v := range bins {
-		if name == "" || len(name) > maxBinName {
-			return fmt.Errorf("aerolite: bin name %q is not 1-%d bytes (%s)", name, maxBinName, BinNameTooLong)
+		if name == "" || len(name) > wire.MaxBinName {
+			return fmt.Errorf("aerolite: bin name %q is not 1-%d bytes (%s)", name, wire.MaxBinName, BinNameTooLong)
 		}
 		sv, err := storeValue(v)
 		if err != nil {
@@ -247,13 +217,13 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	}
 	sort.Strings(names)
 
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[d]
-	if old != nil && old.expired(now) {
-		ns.removeExpired(p, d, old)
+	old := p.Record(d)
+	if old != nil && old.Expired(now) {
+		ns.RemoveExpired(p, d, old)
 		old = nil
 	}
 	var out []Bin
@@ -277,7 +247,7 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	}
 	if len(out) == 0 {
 		if old != nil {
-			ns.publish(p, d, old, nil)
+			ns.Publish(p, d, old, nil)
 		}
 		return nil
 	}
@@ -297,7 +267,7 @@ func (s *Server) write(namespace, set string, key any, bins map[string]any, repl
 	if recordSize(rec) > s.opts.MaxRecordSize {
 		return fmt.Errorf("aerolite: record of about %d bytes exceeds %d (%s)", recordSize(rec), s.opts.MaxRecordSize, RecordTooBig)
 	}
-	ns.publish(p, d, old, rec)
+	ns.Publish(p, d, old, rec)
 	return nil
 }
 
@@ -307,15 +277,15 @@ func (s *Server) Delete(namespace, set string, key any) bool {
 	if err != nil {
 		return false
 	}
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.recs[d]
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
+	old := p.Record(d)
 	if old == nil {
 		return false
 	}
-	ns.publish(p, d, old, nil)
-	return !old.expired(s.now())
+	ns.Publish(p, d, old, nil)
+	return !old.Expired(s.now())
 }
 
 // Truncate removes every record of a set, or of the whole namespace when
@@ -325,7 +295,7 @@ func (s *Server) Truncate(namespace, set string) error {
 	if ns == nil {
 		return fmt.Errorf("aerolite: no namespace %q", namespace)
 	}
-	ns.truncate(set, set == "", math.MaxInt64)
+	ns.Truncate(set, set == "", math.MaxInt64)
 	return nil
 }
 
@@ -360,25 +330,25 @@ func (s *Server) SetTTL(namespace, set string, key any, ttl time.Duration) error
 	if err != nil {
 		return err
 	}
-	p := ns.partition(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p := ns.Partition(d)
+	p.Lock()
+	defer p.Unlock()
 	now := s.now()
-	old := p.recs[d]
-	if old == nil || old.expired(now) {
+	old := p.Record(d)
+	if old == nil || old.Expired(now) {
 		return fmt.Errorf("aerolite: record %s/%s/%v not found (%s)", namespace, set, key, KeyNotFound)
 	}
 	rec := *old // published records are immutable
 	rec.VoidTime = 0
 	if ttl > 0 {
 		secs := int64((ttl + time.Second - 1) / time.Second)
-		void := now.Unix() - citrusleafEpoch + secs
+		void := now.Unix() - store.CitrusleafEpoch + secs
 		if void <= 0 || void > math.MaxUint32 {
 			return fmt.Errorf("aerolite: TTL %v out of range", ttl)
 		}
 		rec.VoidTime = uint32(void)
 	}
-	ns.publish(p, d, old, &rec)
+	ns.Publish(p, d, old, &rec)
 	return nil
 }
 
@@ -417,18 +387,7 @@ func (s *Server) records(namespace, set string) []*Record {
 	if ns == nil {
 		return nil
 	}
-	now := s.now()
-	var out []*Record
-	for i := range ns.parts {
-		p := &ns.parts[i]
-		p.mu.RLock()
-		for _, r := range p.recs {
-			if (set == "" || r.Set == set) && !r.expired(now) {
-				out = append(out, r)
-			}
-		}
-		p.mu.RUnlock()
-	}
+	out := ns.Collect(s.now(), func(r *Record) bool { return set == "" || r.Set == set })
 	sort.Slice(out, func(i, j int) bool { return recordLess(out[i], out[j]) })
 	return out
 }
@@ -445,7 +404,7 @@ func recordLess(a, b *Record) bool {
 			return c < 0
 		}
 	}
-	return compareDigest(a.Digest, b.Digest) < 0
+	return store.CompareDigest(a.Digest, b.Digest) < 0
 }
 
 // Dump returns the live records of a set (the whole namespace when set is
@@ -486,234 +445,12 @@ func (s *Server) Dump(namespace, set string) string {
 		if r.VoidTime == 0 {
 			b.WriteString("never")
 		} else {
-			b.WriteString((time.Duration(int64(r.VoidTime)+citrusleafEpoch-now.Unix()) * time.Second).String())
+			b.WriteString((time.Duration(int64(r.VoidTime)+store.CitrusleafEpoch-now.Unix()) * time.Second).String())
 		}
 		b.WriteByte('\n')
 		writeBins(&b, r.Bins)
 	}
 	return b.String()
-}
-
-// writeBins writes one "  name: value" line per bin, sorted by name.
-func writeBins(b *strings.Builder, bins []Bin) {
-	sorted := append([]Bin(nil), bins...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	for _, bin := range sorted {
-		b.WriteString("  ")
-		b.WriteString(bin.Name)
-		b.WriteString(": ")
-		writeValue(b, bin.Value)
-		b.WriteByte('\n')
-	}
-}
-
-// writeValue formats a stored value for Dump.
-func writeValue(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("nil")
-	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	case int:
-		b.WriteString(strconv.Itoa(x))
-	case float64:
-		f := strconv.FormatFloat(x, 'g', -1, 64)
-		if !strings.ContainsAny(f, ".eIN") {
-			f += ".0"
-		}
-		b.WriteString(f)
-	case string:
-		b.WriteString(strconv.Quote(x))
-	case []byte:
-		b.WriteString("0x")
-		b.WriteString(hex.EncodeToString(x))
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case GeoJSON:
-		b.WriteString("geojson(")
-		b.WriteString(strconv.Quote(string(x)))
-		b.WriteByte(')')
-	case *List:
-		b.WriteByte('[')
-		for i, it := range x.Items {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeValue(b, it)
-		}
-		b.WriteByte(']')
-	case *Map:
-		b.WriteByte('{')
-		for i, e := range x.Entries {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeValue(b, e.Key)
-			b.WriteString(": ")
-			writeValue(b, e.Value)
-		}
-		b.WriteByte('}')
-	default:
-		fmt.Fprintf(b, "%#v", v)
-	}
-}
-
-// clientValue copies a stored value into the client's Go types.
-func clientValue(v any) any {
-	switch x := v.(type) {
-	case int64:
-		if x >= math.MinInt && x <= math.MaxInt {
-			return int(x)
-		}
-		return x
-	case []byte:
-		return append([]byte{}, x...)
-	case *List:
-		out := make([]any, len(x.Items))
-		for i, it := range x.Items {
-			out[i] = clientValue(it)
-		}
-		return out
-	case *Map:
-		out := make(map[any]any, len(x.Entries))
-		for _, e := range x.Entries {
-			out[clientMapKey(e.Key)] = clientValue(e.Value)
-		}
-		return out
-	}
-	return v // nil, bool, float64, string, GeoJSON: immutable
-}
-
-// clientMapKey is a map key as the client unpacks it: a blob becomes a
-// byte array ([]byte cannot be a Go map key).
-func clientMapKey(k any) any {
-	switch x := k.(type) {
-	case []byte:
-		a := reflect.New(reflect.ArrayOf(len(x), reflect.TypeOf(byte(0)))).Elem()
-		reflect.Copy(a, reflect.ValueOf(x))
-		return a.Interface()
-	case *List, *Map:
-		var b strings.Builder
-		writeValue(&b, x)
-		return b.String() // not a valid Go map key; the client cannot read it either
-	}
-	return clientValue(k)
-}
-
-// storeValue converts a Go value into the store's representation (see
-// value.go), copying it.
-func storeValue(v any) (any, error) {
-	if n, ok := integerValue(v); ok {
-		return n, nil
-	}
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case float64:
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case string:
-		return x, nil
-	case bool:
-		return x, nil
-	case GeoJSON:
-		return x, nil
-	case []byte:
-		return append([]byte{}, x...), nil
-	case *List:
-		return Clone(x), nil
-	case *Map:
-		return Clone(x), nil
-	case []any:
-		l := &List{Items: make([]any, len(x))}
-		for i, it := range x {
-			sv, err := storeValue(it)
-			if err != nil {
-				return nil, err
-			}
-			l.Items[i] = sv
-		}
-		return l, nil
-	case map[any]any:
-		m := &Map{}
-		for k, it := range x {
-			if err := mapPut(m, k, it); err != nil {
-				return nil, err
-			}
-		}
-		return m, nil
-	case map[string]any:
-		m := &Map{}
-		for k, it := range x {
-			if err := mapPut(m, k, it); err != nil {
-				return nil, err
-			}
-		}
-		return m, nil
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return rv.Int(), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if rv.Uint() > math.MaxInt64 {
-			return nil, fmt.Errorf("integer %v overflows int64", v)
-		}
-		return int64(rv.Uint()), nil
-	case reflect.Float32, reflect.Float64:
-		return rv.Float(), nil
-	case reflect.String:
-		return rv.String(), nil
-	case reflect.Bool:
-		return rv.Bool(), nil
-	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			b := make([]byte, rv.Len())
-			reflect.Copy(reflect.ValueOf(b), rv)
-			return b, nil
-		}
-		if rv.Kind() == reflect.Slice && rv.IsNil() {
-			return &List{Items: []any{}}, nil
-		}
-		l := &List{Items: make([]any, rv.Len())}
-		for i := range l.Items {
-			sv, err := storeValue(rv.Index(i).Interface())
-			if err != nil {
-				return nil, err
-			}
-			l.Items[i] = sv
-		}
-		return l, nil
-	case reflect.Map:
-		m := &Map{}
-		it := rv.MapRange()
-		for it.Next() {
-			if err := mapPut(m, it.Key().Interface(), it.Value().Interface()); err != nil {
-				return nil, err
-			}
-		}
-		return m, nil
-	case reflect.Pointer:
-		if rv.IsNil() {
-			return nil, nil
-		}
-		return storeValue(rv.Elem().Interface())
-	}
-	return nil, fmt.Errorf("unsupported value type %T", v)
-}
-
-func mapPut(m *Map, k, v any) error {
-	sk, err := storeValue(k)
-	if err != nil {
-		return err
-	}
-	sv, err := storeValue(v)
-	if err != nil {
-		return err
-	}
-	m.Put(sk, sv)
-	return nil
 }
 
 // TB is the part of testing.TB that CheckGet and CheckNotFound use.
@@ -744,7 +481,7 @@ func (s *Server) CheckGet(t TB, namespace, set string, key any, want map[string]
 			wantBins = append(wantBins, Bin{Name: name, Value: sv})
 		}
 	}
-	r := ns.get(d, s.now())
+	r := ns.Get(d, s.now())
 	if r == nil {
 		t.Errorf("aerolite: %s/%s/%#v: record not found", namespace, set, key)
 		return false
@@ -772,7 +509,7 @@ func (s *Server) CheckNotFound(t TB, namespace, set string, key any) bool {
 		t.Errorf("%v", err)
 		return false
 	}
-	if r := ns.get(d, s.now()); r != nil {
+	if r := ns.Get(d, s.now()); r != nil {
 		var b strings.Builder
 		writeBins(&b, r.Bins)
 		t.Errorf("aerolite: %s/%s/%#v: record exists (gen %d)\n%s", namespace, set, key, r.Generation, b.String())

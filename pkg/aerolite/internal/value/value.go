@@ -1,12 +1,11 @@
-package aerolite
-
-import (
-	"bytes"
-	"sort"
-)
-
-// Values stored in bins and inside collection data types (CDTs) are plain
-// Go values, one type per Aerospike particle type:
+// Package value is aerolite's in-memory value model: the Go values stored in
+// bins and inside collection data types (CDTs), their server ordering
+// (Compare), and their two encodings, wire particles (particle.go) and
+// Aerospike's msgpack dialect (msgpack.go). The storage engine, the CDT
+// operations and the expression interpreter all work on these values
+// directly, without conversions.
+//
+// Values are plain Go values, one type per Aerospike particle type:
 //
 //	nil      NIL
 //	int64    INTEGER
@@ -20,6 +19,12 @@ import (
 //
 // Wildcard and Infinity appear only as operands of comparisons (value
 // ranges, wildcard matches); they are never stored.
+package value
+
+import (
+	"bytes"
+	"sort"
+)
 
 // GeoJSON is a GeoJSON particle; it is stored and returned, never interpreted.
 type GeoJSON string
@@ -105,10 +110,10 @@ func (m *Map) Remove(key any) bool {
 	return ok
 }
 
-// typeRank orders values of different types the way the server's msgpack
+// TypeRank orders values of different types the way the server's msgpack
 // comparison does: NIL < BOOL < INT < STRING < LIST < MAP < BYTES < DOUBLE
 // < GEOJSON < INF (wildcard compares equal to anything).
-func typeRank(v any) int {
+func TypeRank(v any) int {
 	switch v.(type) {
 	case nil:
 		return 1
@@ -142,7 +147,7 @@ func Compare(a, b any) int {
 	if _, ok := b.(Wildcard); ok {
 		return 0
 	}
-	ra, rb := typeRank(a), typeRank(b)
+	ra, rb := TypeRank(a), TypeRank(b)
 	if ra != rb {
 		if ra < rb {
 			return -1
@@ -244,7 +249,7 @@ func cmpInt(a, b int) int {
 
 // Equal reports whether two values are the same value (no wildcards).
 func Equal(a, b any) bool {
-	return typeRank(a) == typeRank(b) && Compare(a, b) == 0
+	return TypeRank(a) == TypeRank(b) && Compare(a, b) == 0
 }
 
 // Clone deep-copies collection values so that a command can modify its copy
@@ -269,7 +274,7 @@ func Clone(v any) any {
 	return v
 }
 
-// sortValues sorts values in server order (stable, for ordered lists).
-func sortValues(items []any) {
+// SortValues sorts values in server order (stable, for ordered lists).
+func SortValues(items []any) {
 	sort.SliceStable(items, func(i, j int) bool { return Compare(items[i], items[j]) < 0 })
 }

@@ -1,23 +1,10 @@
-package aerolite
+package store
 
 import "time"
 
-// Particle types on the wire (as_particle_type).
-const (
-	ptNull    = 0
-	ptInteger = 1
-	ptFloat   = 2
-	ptString  = 3
-	ptBlob    = 4
-	ptBool    = 17
-	ptHLL     = 18
-	ptMap     = 19
-	ptList    = 20
-	ptGeoJSON = 23
-)
-
-// citrusleafEpoch is Aerospike's epoch (2010-01-01T00:00:00Z), in Unix seconds.
-const citrusleafEpoch = 1262304000
+// CitrusleafEpoch is Aerospike's epoch (2010-01-01T00:00:00Z), in Unix
+// seconds: void times count from it.
+const CitrusleafEpoch = 1262304000
 
 // Bin is one named value of a record.
 type Bin struct {
@@ -34,7 +21,7 @@ type Record struct {
 	Digest     [20]byte // RIPEMD-160 digest computed by the client
 	Bins       []Bin    // in write order
 	Generation uint32
-	VoidTime   uint32 // expiry in seconds since citrusleafEpoch; 0 = never
+	VoidTime   uint32 // expiry in seconds since CitrusleafEpoch; 0 = never
 	LastUpdate int64  // nanoseconds since the Unix epoch
 }
 
@@ -57,7 +44,8 @@ func (r *Record) BinMap() map[string]any {
 	return m
 }
 
-// expired reports whether the record's void time has passed at now.
-func (r *Record) expired(now time.Time) bool {
-	return r.VoidTime != 0 && int64(r.VoidTime)+citrusleafEpoch <= now.Unix()
+// Expired reports whether the record's void time has passed at now. An
+// expired record is never visible, whether or not it has been reaped.
+func (r *Record) Expired(now time.Time) bool {
+	return r.VoidTime != 0 && int64(r.VoidTime)+CitrusleafEpoch <= now.Unix()
 }

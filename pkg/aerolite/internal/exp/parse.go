@@ -1,11 +1,13 @@
-package aerolite
+package exp
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // The expression wire format, as aerospike-client-go packs it:
@@ -31,181 +33,36 @@ const expMaxDepth = 128
 // expMaxBinName is the server's limit on bin name length.
 const expMaxBinName = 15
 
-// parseExpression decodes the bytes of a FILTER_EXP field (or an expression
-// op's payload, see parseExpOp). Malformed input, a type error the server
+// Parse decodes the bytes of a FILTER_EXP field (or an expression
+// op's payload, see ParseOp). Malformed input, a type error the server
 // would refuse at build time, or an expression outside the supported subset
 // returns rcParameterError.
-func parseExpression(b []byte) (*Expression, ResultCode) {
+func Parse(b []byte) (*Expression, wire.ResultCode) {
 	p := &expParser{r: expReader{b: b}}
 	n, ok := p.parse()
 	if !ok || p.r.off != len(b) {
-		return nil, rcParameterError
+		return nil, wire.ParameterError
 	}
-	return &Expression{root: n, nVars: p.maxVars}, rcOK
+	return &Expression{root: n, nVars: p.maxVars}, wire.OK
 }
 
-// parseExpOp decodes the payload of an EXP_READ (wire op 7) or EXP_MODIFY
+// ParseOp decodes the payload of an EXP_READ (wire op 7) or EXP_MODIFY
 // (wire op 8) operation: a msgpack array [expression, flags].
-func parseExpOp(payload []byte) (*Expression, int, ResultCode) {
+func ParseOp(payload []byte) (*Expression, int, wire.ResultCode) {
 	p := &expParser{r: expReader{b: payload}}
 	n, ok := p.r.arrayHeader()
 	if !ok || n != 2 {
-		return nil, 0, rcParameterError
+		return nil, 0, wire.ParameterError
 	}
 	root, ok := p.parse()
 	if !ok {
-		return nil, 0, rcParameterError
+		return nil, 0, wire.ParameterError
 	}
 	flags, ok := p.r.int()
 	if !ok || flags < math.MinInt32 || flags > math.MaxInt32 || p.r.off != len(payload) {
-		return nil, 0, rcParameterError
+		return nil, 0, wire.ParameterError
 	}
-	return &Expression{root: root, nVars: p.maxVars}, int(flags), rcOK
-}
-
-// ---------------------------------------------------------------------------
-// A minimal msgpack cursor for the expression structure. Values (constants
-// and CDT arguments) are decoded by decodeMsgpack; op codes, counts and raw
-// names are read here because names carry no particle-type byte.
-
-type expReader struct {
-	b   []byte
-	off int
-}
-
-func (r *expReader) peek() (byte, bool) {
-	if r.off >= len(r.b) {
-		return 0, false
-	}
-	return r.b[r.off], true
-}
-
-func (r *expReader) take(n int) ([]byte, bool) {
-	if n < 0 || n > len(r.b)-r.off {
-		return nil, false
-	}
-	s := r.b[r.off : r.off+n]
-	r.off += n
-	return s, true
-}
-
-func (r *expReader) uint(n int) (uint64, bool) {
-	s, ok := r.take(n)
-	if !ok {
-		return 0, false
-	}
-	switch n {
-	case 1:
-		return uint64(s[0]), true
-	case 2:
-		return uint64(binary.BigEndian.Uint16(s)), true
-	case 4:
-		return uint64(binary.BigEndian.Uint32(s)), true
-	}
-	return binary.BigEndian.Uint64(s), true
-}
-
-func expIsArray(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
-
-// arrayHeader consumes an array header and returns its element count.
-func (r *expReader) arrayHeader() (int, bool) {
-	c, ok := r.peek()
-	if !ok || !expIsArray(c) {
-		return 0, false
-	}
-	r.off++
-	n := uint64(c & 0x0f)
-	switch c {
-	case 0xdc:
-		n, ok = r.uint(2)
-	case 0xdd:
-		n, ok = r.uint(4)
-	}
-	// Every element takes at least one byte.
-	if !ok || n > uint64(len(r.b)-r.off) {
-		return 0, false
-	}
-	return int(n), true
-}
-
-// int consumes a msgpack integer.
-func (r *expReader) int() (int64, bool) {
-	c, ok := r.peek()
-	if !ok {
-		return 0, false
-	}
-	if c <= 0x7f {
-		r.off++
-		return int64(c), true
-	}
-	if c >= 0xe0 {
-		r.off++
-		return int64(int8(c)), true
-	}
-	if c < 0xcc || c > 0xd3 {
-		return 0, false
-	}
-	// 0xcc..0xcf are unsigned, 0xd0..0xd3 signed, of 1, 2, 4, 8 bytes.
-	size := 1 << ((c - 0xcc) & 3)
-	r.off++
-	u, ok := r.uint(size)
-	if !ok {
-		return 0, false
-	}
-	switch c {
-	case 0xd0:
-		return int64(int8(u)), true
-	case 0xd1:
-		return int64(int16(u)), true
-	case 0xd2:
-		return int64(int32(u)), true
-	}
-	return int64(u), true
-}
-
-// raw consumes a msgpack str or bin and returns its bytes unchanged.
-func (r *expReader) raw() ([]byte, bool) {
-	c, ok := r.peek()
-	if !ok {
-		return nil, false
-	}
-	var n uint64
-	switch {
-	case c&0xe0 == 0xa0:
-		r.off++
-		n = uint64(c & 0x1f)
-	case c == 0xd9 || c == 0xc4:
-		r.off++
-		n, ok = r.uint(1)
-	case c == 0xda || c == 0xc5:
-		r.off++
-		n, ok = r.uint(2)
-	case c == 0xdb || c == 0xc6:
-		r.off++
-		n, ok = r.uint(4)
-	default:
-		return nil, false
-	}
-	if !ok {
-		return nil, false
-	}
-	return r.take(int(n))
-}
-
-func expIsRaw(c byte) bool {
-	return c&0xe0 == 0xa0 || (c >= 0xd9 && c <= 0xdb) || (c >= 0xc4 && c <= 0xc6)
-}
-
-func expIsMap(c byte) bool { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
-
-// value decodes one msgpack value in Aerospike's dialect.
-func (r *expReader) value() (any, bool) {
-	v, rest, err := decodeMsgpack(r.b[r.off:])
-	if err != nil {
-		return nil, false
-	}
-	r.off = len(r.b) - len(rest)
-	return v, true
+	return &Expression{root: root, nVars: p.maxVars}, int(flags), wire.OK
 }
 
 // ---------------------------------------------------------------------------
@@ -269,7 +126,7 @@ func (p *expParser) parseConst() (expNode, bool) {
 		return p.parseRawConst()
 	case expIsMap(c):
 		v, ok := p.r.value()
-		m, isMap := v.(*Map)
+		m, isMap := v.(*value.Map)
 		if !ok || !isMap || !expPlainValue(m, 0) {
 			return nil, false
 		}
@@ -292,15 +149,15 @@ func (p *expParser) parseRawConst() (expNode, bool) {
 	}
 	payload := b[1:]
 	switch b[0] {
-	case ptString:
+	case value.ParticleString:
 		return &expConstNode{v: string(payload), t: expTypeStr}, true
-	case ptBlob:
+	case value.ParticleBlob:
 		return &expConstNode{v: append([]byte{}, payload...), t: expTypeBlob}, true
-	case ptGeoJSON:
+	case value.ParticleGeoJSON:
 		if !json.Valid(payload) {
 			return nil, false
 		}
-		return &expConstNode{v: GeoJSON(payload), t: expTypeGeo}, true
+		return &expConstNode{v: value.GeoJSON(payload), t: expTypeGeo}, true
 	}
 	return nil, false // HLL constants and unknown particle types
 }
@@ -308,20 +165,20 @@ func (p *expParser) parseRawConst() (expNode, bool) {
 // expPlainValue reports whether v holds only storable values (no wildcard,
 // infinity or stray extension headers).
 func expPlainValue(v any, depth int) bool {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return false
 	}
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string, []byte, GeoJSON:
+	case nil, bool, int64, float64, string, []byte, value.GeoJSON:
 		return true
-	case *List:
+	case *value.List:
 		for _, it := range x.Items {
 			if !expPlainValue(it, depth+1) {
 				return false
 			}
 		}
 		return true
-	case *Map:
+	case *value.Map:
 		for _, e := range x.Entries {
 			if !expPlainValue(e.Key, depth+1) || !expPlainValue(e.Value, depth+1) {
 				return false
@@ -668,7 +525,7 @@ func (p *expParser) parseQuote(argc int) (expNode, bool) {
 		return nil, false
 	}
 	v, ok := p.r.value()
-	l, isList := v.(*List)
+	l, isList := v.(*value.List)
 	if !ok || !isList || !expPlainValue(l, 0) {
 		return nil, false
 	}

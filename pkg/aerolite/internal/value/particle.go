@@ -1,17 +1,39 @@
-package aerolite
+package value
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 )
 
-// decodeParticle turns a wire bin value into a stored value.
-func decodeParticle(pt byte, b []byte) (any, error) {
+// Particle types on the wire (as_particle_type): the type byte of a bin
+// value, of a user key, and of the str/bin payloads of the msgpack dialect.
+const (
+	ParticleNull    = 0
+	ParticleInteger = 1
+	ParticleFloat   = 2
+	ParticleString  = 3
+	ParticleBlob    = 4
+	ParticleBool    = 17
+	ParticleHLL     = 18
+	ParticleMap     = 19
+	ParticleList    = 20
+	ParticleGeoJSON = 23
+)
+
+var (
+	errMalformed           = errors.New("malformed message")
+	errUnsupportedParticle = errors.New("unsupported particle")
+)
+
+// DecodeParticle turns a wire bin value of particle type pt into a stored
+// value (a copy: it does not keep b).
+func DecodeParticle(pt byte, b []byte) (any, error) {
 	switch pt {
-	case ptNull:
+	case ParticleNull:
 		return nil, nil
-	case ptInteger:
+	case ParticleInteger:
 		if len(b) > 8 {
 			return nil, fmt.Errorf("%w: integer of %d bytes", errMalformed, len(b))
 		}
@@ -23,26 +45,26 @@ func decodeParticle(pt byte, b []byte) (any, error) {
 			v |= ^uint64(0) << (8 * len(b)) // sign-extend short encodings
 		}
 		return int64(v), nil
-	case ptFloat:
+	case ParticleFloat:
 		if len(b) != 8 {
 			return nil, fmt.Errorf("%w: float of %d bytes", errMalformed, len(b))
 		}
 		return math.Float64frombits(binary.BigEndian.Uint64(b)), nil
-	case ptString:
+	case ParticleString:
 		return string(b), nil
-	case ptBlob:
+	case ParticleBlob:
 		return append([]byte(nil), b...), nil
-	case ptBool:
+	case ParticleBool:
 		if len(b) != 1 {
 			return nil, fmt.Errorf("%w: bool of %d bytes", errMalformed, len(b))
 		}
 		return b[0] != 0, nil
-	case ptList, ptMap:
-		v, err := decodeMsgpackAll(b)
+	case ParticleList, ParticleMap:
+		v, err := DecodeMsgpackAll(b)
 		if err != nil {
 			return nil, err
 		}
-		if pt == ptList {
+		if pt == ParticleList {
 			if _, ok := v.(*List); !ok {
 				return nil, fmt.Errorf("%w: list particle is not a list", errMalformed)
 			}
@@ -50,7 +72,7 @@ func decodeParticle(pt byte, b []byte) (any, error) {
 			return nil, fmt.Errorf("%w: map particle is not a map", errMalformed)
 		}
 		return v, nil
-	case ptGeoJSON:
+	case ParticleGeoJSON:
 		// flags(1) ncells(2) cells(8 each) json
 		if len(b) < 3 {
 			return nil, fmt.Errorf("%w: short geojson", errMalformed)
@@ -64,42 +86,41 @@ func decodeParticle(pt byte, b []byte) (any, error) {
 	return nil, fmt.Errorf("%w: particle type %d", errUnsupportedParticle, pt)
 }
 
-var errUnsupportedParticle = fmt.Errorf("unsupported particle")
-
-// encodeParticle turns a stored value into a wire particle.
-func encodeParticle(v any) (byte, []byte) {
+// EncodeParticle turns a stored value into a wire particle: its type and
+// bytes (which may alias a []byte value).
+func EncodeParticle(v any) (byte, []byte) {
 	switch x := v.(type) {
 	case nil:
-		return ptNull, nil
+		return ParticleNull, nil
 	case int64:
-		return ptInteger, binary.BigEndian.AppendUint64(nil, uint64(x))
+		return ParticleInteger, binary.BigEndian.AppendUint64(nil, uint64(x))
 	case int:
-		return ptInteger, binary.BigEndian.AppendUint64(nil, uint64(x))
+		return ParticleInteger, binary.BigEndian.AppendUint64(nil, uint64(x))
 	case float64:
-		return ptFloat, binary.BigEndian.AppendUint64(nil, math.Float64bits(x))
+		return ParticleFloat, binary.BigEndian.AppendUint64(nil, math.Float64bits(x))
 	case string:
-		return ptString, []byte(x)
+		return ParticleString, []byte(x)
 	case []byte:
-		return ptBlob, x
+		return ParticleBlob, x
 	case bool:
 		if x {
-			return ptBool, []byte{1}
+			return ParticleBool, []byte{1}
 		}
-		return ptBool, []byte{0}
+		return ParticleBool, []byte{0}
 	case *List:
-		return ptList, encodeMsgpack(x)
+		return ParticleList, EncodeMsgpack(x)
 	case *Map:
-		return ptMap, encodeMsgpack(x)
+		return ParticleMap, EncodeMsgpack(x)
 	case GeoJSON:
 		out := []byte{0, 0, 0}
-		return ptGeoJSON, append(out, x...)
+		return ParticleGeoJSON, append(out, x...)
 	}
-	return ptNull, nil
+	return ParticleNull, nil
 }
 
-// particleSize approximates the stored size of a value (record-size
+// ParticleSize approximates the stored size of a value (record-size
 // limits) without encoding it: writes check it on every bin.
-func particleSize(v any) int {
+func ParticleSize(v any) int {
 	switch x := v.(type) {
 	case nil:
 		return 0
@@ -116,13 +137,13 @@ func particleSize(v any) int {
 	case *List:
 		n := 5
 		for _, it := range x.Items {
-			n += 1 + particleSize(it)
+			n += 1 + ParticleSize(it)
 		}
 		return n
 	case *Map:
 		n := 5
 		for _, e := range x.Entries {
-			n += 2 + particleSize(e.Key) + particleSize(e.Value)
+			n += 2 + ParticleSize(e.Key) + ParticleSize(e.Value)
 		}
 		return n
 	}

@@ -1,4 +1,4 @@
-package aerolite
+package value
 
 import (
 	"encoding/binary"
@@ -14,11 +14,14 @@ import (
 
 var errMsgpack = errors.New("malformed msgpack")
 
-const maxMsgpackDepth = 256
+// MaxMsgpackDepth bounds the nesting of decoded values; walks over values
+// (comparisons of expression operands, size estimates) use it as their bound
+// too.
+const MaxMsgpackDepth = 256
 
-// decodeMsgpack decodes one value from b and returns it with the bytes that
+// DecodeMsgpack decodes one value from b and returns it with the bytes that
 // follow it.
-func decodeMsgpack(b []byte) (any, []byte, error) {
+func DecodeMsgpack(b []byte) (any, []byte, error) {
 	d := msgpackDecoder{buf: b}
 	v, err := d.value(0)
 	if err != nil {
@@ -27,9 +30,9 @@ func decodeMsgpack(b []byte) (any, []byte, error) {
 	return v, d.buf[d.off:], nil
 }
 
-// decodeMsgpackAll decodes exactly one value that must fill b.
-func decodeMsgpackAll(b []byte) (any, error) {
-	v, rest, err := decodeMsgpack(b)
+// DecodeMsgpackAll decodes exactly one value that must fill b.
+func DecodeMsgpackAll(b []byte) (any, error) {
+	v, rest, err := DecodeMsgpack(b)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +73,7 @@ func (d *msgpackDecoder) uint(n int) (uint64, error) {
 }
 
 func (d *msgpackDecoder) value(depth int) (any, error) {
-	if depth > maxMsgpackDepth {
+	if depth > MaxMsgpackDepth {
 		return nil, errMsgpack
 	}
 	t, err := d.need(1)
@@ -186,14 +189,14 @@ func (d *msgpackDecoder) value(depth int) (any, error) {
 		if s[0] == 0xff && s[1] == 0x00 {
 			return Wildcard{}, nil
 		}
-		return extHeader{flags: int(s[0])}, nil
+		return ExtHeader{Flags: int(s[0])}, nil
 	case 0xd5, 0xd6, 0xd7, 0xd8:
 		size := map[byte]int{0xd5: 2, 0xd6: 4, 0xd7: 8, 0xd8: 16}[c]
 		s, err := d.need(1 + size)
 		if err != nil {
 			return nil, err
 		}
-		return extHeader{flags: int(s[0])}, nil
+		return ExtHeader{Flags: int(s[0])}, nil
 	case 0xc7, 0xc8, 0xc9:
 		size := map[byte]int{0xc7: 1, 0xc8: 2, 0xc9: 4}[c]
 		n, err := d.uint(size)
@@ -204,14 +207,16 @@ func (d *msgpackDecoder) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return extHeader{flags: int(s[0])}, nil
+		return ExtHeader{Flags: int(s[0])}, nil
 	}
 	return nil, errMsgpack
 }
 
-// extHeader is the CDT header element (the list or map flags) that a packed
-// list or map may start with.
-type extHeader struct{ flags int }
+// ExtHeader is the CDT header element (the list or map flags) that a packed
+// list or map may start with. DecodeMsgpack consumes it at the head of a
+// list or map and returns it as a value anywhere else (where it is never
+// storable).
+type ExtHeader struct{ Flags int }
 
 // raw decodes a str/bin payload whose first byte is the particle type.
 func (d *msgpackDecoder) raw(n int) (any, error) {
@@ -223,11 +228,11 @@ func (d *msgpackDecoder) raw(n int) (any, error) {
 		return "", nil
 	}
 	switch s[0] {
-	case ptString:
+	case ParticleString:
 		return string(s[1:]), nil
-	case ptGeoJSON:
+	case ParticleGeoJSON:
 		return GeoJSON(s[1:]), nil
-	case ptBlob:
+	case ParticleBlob:
 		return append([]byte(nil), s[1:]...), nil
 	}
 	// Other particle-typed blobs are kept as bytes (the type byte included is
@@ -245,14 +250,14 @@ func (d *msgpackDecoder) listBody(n int, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if h, ok := v.(extHeader); ok && i == 0 {
-			l.Ordered = h.flags&1 != 0
+		if h, ok := v.(ExtHeader); ok && i == 0 {
+			l.Ordered = h.Flags&1 != 0
 			continue
 		}
 		l.Items = append(l.Items, v)
 	}
 	if l.Ordered {
-		sortValues(l.Items)
+		SortValues(l.Items)
 	}
 	return l, nil
 }
@@ -271,8 +276,8 @@ func (d *msgpackDecoder) mapBody(n int, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if h, ok := k.(extHeader); ok && i == 0 {
-			m.Order = h.flags & 0x0f
+		if h, ok := k.(ExtHeader); ok && i == 0 {
+			m.Order = h.Flags & 0x0f
 			continue
 		}
 		m.Put(k, v)
@@ -283,7 +288,9 @@ func (d *msgpackDecoder) mapBody(n int, depth int) (any, error) {
 // msgpackEncoder appends values in Aerospike's msgpack dialect.
 type msgpackEncoder struct{ buf []byte }
 
-func encodeMsgpack(v any) []byte {
+// EncodeMsgpack encodes v in Aerospike's msgpack dialect; a value outside
+// the model encodes as nil.
+func EncodeMsgpack(v any) []byte {
 	e := msgpackEncoder{}
 	e.value(v)
 	return e.buf
@@ -308,15 +315,15 @@ func (e *msgpackEncoder) value(v any) {
 		e.buf = binary.BigEndian.AppendUint64(e.buf, math.Float64bits(x))
 	case string:
 		e.strHeader(len(x) + 1)
-		e.buf = append(e.buf, ptString)
+		e.buf = append(e.buf, ParticleString)
 		e.buf = append(e.buf, x...)
 	case GeoJSON:
 		e.binHeader(len(x) + 1)
-		e.buf = append(e.buf, ptGeoJSON)
+		e.buf = append(e.buf, ParticleGeoJSON)
 		e.buf = append(e.buf, x...)
 	case []byte:
 		e.binHeader(len(x) + 1)
-		e.buf = append(e.buf, ptBlob)
+		e.buf = append(e.buf, ParticleBlob)
 		e.buf = append(e.buf, x...)
 	case *List:
 		n := len(x.Items)

@@ -1,4 +1,9 @@
-package aerolite
+package cdt
+
+import (
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
+)
 
 // Map operations (particle_map.c).
 
@@ -31,12 +36,12 @@ func cdtMapPolicyFromFlags(flags int64) cdtMapPolicy {
 // attributes (MapOrder.attr; 0x10 asks for a persisted index, ignored here).
 func cdtMapOrderFromAttr(attr int64) int {
 	switch {
-	case attr&MapKeyValueOrdered == MapKeyValueOrdered:
-		return MapKeyValueOrdered
-	case attr&MapKeyOrdered != 0:
-		return MapKeyOrdered
+	case attr&value.MapKeyValueOrdered == value.MapKeyValueOrdered:
+		return value.MapKeyValueOrdered
+	case attr&value.MapKeyOrdered != 0:
+		return value.MapKeyOrdered
 	}
-	return MapUnordered
+	return value.MapUnordered
 }
 
 // cdtMapCreatesBin lists the modify ops that create a missing map; the other
@@ -87,12 +92,12 @@ var cdtMapSelectKinds = map[int]int{
 // and for an element that a context path is creating; top is set when val is
 // the bin itself.
 func cdtApplyMap(op *cdtOp, modify bool, val any, exists, top bool) cdtOutcome {
-	m, isMap := val.(*Map)
+	m, isMap := val.(*value.Map)
 	if exists && !isMap {
-		return cdtFail(rcBinTypeError)
+		return cdtFail(wire.BinTypeError)
 	}
 	spec, rc := cdtSpecFor(op.code, modify)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	if !exists {
@@ -100,12 +105,12 @@ func cdtApplyMap(op *cdtOp, modify bool, val any, exists, top bool) cdtOutcome {
 		case !modify:
 			return cdtOutcome{}
 		case op.code == cdtOpMapReplaceItems:
-			return cdtFail(rcElementNotFound) // nothing to replace in
+			return cdtFail(wire.ElementNotFound) // nothing to replace in
 		case !cdtMapCreatesBin[op.code]:
 			return cdtOutcome{} // nothing to remove from a missing map
 		}
 	}
-	if rc := op.checkArgs(spec); rc != rcOK {
+	if rc := op.checkArgs(spec); rc != wire.OK {
 		return cdtFail(rc)
 	}
 	a := op.args
@@ -115,14 +120,14 @@ func cdtApplyMap(op *cdtOp, modify bool, val any, exists, top bool) cdtOutcome {
 	case cdtOpMapAdd:
 		attr, ok := a.intOr(2, 0)
 		if !ok {
-			return cdtFail(rcParameterError)
+			return cdtFail(wire.ParameterError)
 		}
 		return cdtMapPutOp(m, a, attr, cdtMapPolicy{create: true})
 	case cdtOpMapPut:
 		attr, ok1 := a.intOr(2, 0)
 		flags, ok2 := a.intOr(3, 0)
 		if !ok1 || !ok2 {
-			return cdtFail(rcParameterError)
+			return cdtFail(wire.ParameterError)
 		}
 		return cdtMapPutOp(m, a, attr, cdtMapPolicyFromFlags(flags))
 	case cdtOpMapReplace:
@@ -130,14 +135,14 @@ func cdtApplyMap(op *cdtOp, modify bool, val any, exists, top bool) cdtOutcome {
 	case cdtOpMapAddItems:
 		attr, ok := a.intOr(1, 0)
 		if !ok {
-			return cdtFail(rcParameterError)
+			return cdtFail(wire.ParameterError)
 		}
 		return cdtMapPutItemsOp(m, a, attr, cdtMapPolicy{create: true})
 	case cdtOpMapPutItems:
 		attr, ok1 := a.intOr(1, 0)
 		flags, ok2 := a.intOr(2, 0)
 		if !ok1 || !ok2 {
-			return cdtFail(rcParameterError)
+			return cdtFail(wire.ParameterError)
 		}
 		return cdtMapPutItemsOp(m, a, attr, cdtMapPolicyFromFlags(flags))
 	case cdtOpMapReplaceItems:
@@ -152,23 +157,23 @@ func cdtApplyMap(op *cdtOp, modify bool, val any, exists, top bool) cdtOutcome {
 	}
 	sel, ok := cdtMapSelectKinds[op.code]
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	return cdtMapSelect(cdtNewMapView(m, top), m, sel, a, modify)
 }
 
 // cdtMapSelect runs a get-by op, or a remove-by op when remove is set.
-func cdtMapSelect(v *cdtView, m *Map, sel int, a cdtArgs, remove bool) cdtOutcome {
+func cdtMapSelect(v *cdtView, m *value.Map, sel int, a cdtArgs, remove bool) cdtOutcome {
 	rt, ok := a.int(0)
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	s, rc := cdtSelectCommon(v, sel, a)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	res, has, rc := v.finish(s, rt)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	out := cdtOutcome{result: res, has: has}
@@ -180,17 +185,17 @@ func cdtMapSelect(v *cdtView, m *Map, sel int, a cdtArgs, remove bool) cdtOutcom
 }
 
 // cdtMapSetType changes the map's order (creating the map if missing).
-func cdtMapSetType(m *Map, a cdtArgs) cdtOutcome {
+func cdtMapSetType(m *value.Map, a cdtArgs) cdtOutcome {
 	flags, ok := a.int(0)
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
-	if flags&MapKeyValueOrdered == MapKeyValueOrdered&^MapKeyOrdered {
-		return cdtFail(rcOpNotApplicable) // value-ordered alone is not an order
+	if flags&value.MapKeyValueOrdered == value.MapKeyValueOrdered&^value.MapKeyOrdered {
+		return cdtFail(wire.OpNotApplicable) // value-ordered alone is not an order
 	}
 	fresh := m == nil
 	if fresh {
-		m = &Map{}
+		m = &value.Map{}
 	}
 	order := cdtMapOrderFromAttr(flags)
 	changed := fresh || m.Order != order
@@ -200,40 +205,40 @@ func cdtMapSetType(m *Map, a cdtArgs) cdtOutcome {
 
 // cdtMapPutOp writes one key (a[0]) and value (a[1]) and returns the map
 // size; a missing map is created with the order of attr.
-func cdtMapPutOp(m *Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome {
-	key, value := a.get(0), a.get(1)
-	if cdtNonStorage(key) || cdtNonStorage(value) {
-		return cdtFail(rcParameterError)
+func cdtMapPutOp(m *value.Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome {
+	key, val := a.get(0), a.get(1)
+	if cdtNonStorage(key) || cdtNonStorage(val) {
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := m == nil
 	if fresh {
-		m = &Map{Order: cdtMapOrderFromAttr(attr)}
+		m = &value.Map{Order: cdtMapOrderFromAttr(attr)}
 	}
-	size, changed, rc := cdtMapWrite(m, []MapEntry{{Key: key, Value: value}}, p)
-	if rc != rcOK {
+	size, changed, rc := cdtMapWrite(m, []value.MapEntry{{Key: key, Value: val}}, p)
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{result: size, has: true, newVal: m, changed: changed || fresh}
 }
 
 // cdtMapPutItemsOp writes the entries of the map a[0].
-func cdtMapPutItemsOp(m *Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome {
-	items, ok := a.get(0).(*Map)
+func cdtMapPutItemsOp(m *value.Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome {
+	items, ok := a.get(0).(*value.Map)
 	if !ok || cdtNonStorage(items) {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := m == nil
 	if fresh {
-		m = &Map{Order: cdtMapOrderFromAttr(attr)}
+		m = &value.Map{Order: cdtMapOrderFromAttr(attr)}
 	}
-	if len(m.Entries) == 0 && m.Order != MapUnordered && !p.create && p.noFail && p.partial {
+	if len(m.Entries) == 0 && m.Order != value.MapUnordered && !p.create && p.noFail && p.partial {
 		// The server writes every item into an empty key-ordered map under
 		// UPDATE_ONLY|NO_FAIL|PARTIAL (map_add_items_ordered only refuses
 		// them without NO_FAIL or PARTIAL).
 		p.create = true
 	}
 	size, changed, rc := cdtMapWrite(m, items.Entries, p)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{result: size, has: true, newVal: m, changed: changed || fresh}
@@ -243,24 +248,24 @@ func cdtMapPutItemsOp(m *Map, a cdtArgs, attr int64, p cdtMapPolicy) cdtOutcome 
 // the policy refuses fails the whole op with ELEMENT_EXISTS or
 // ELEMENT_NOT_FOUND, makes it a no-op with NO_FAIL, or is skipped with
 // NO_FAIL|DO_PARTIAL. It returns the map size to report.
-func cdtMapWrite(m *Map, entries []MapEntry, p cdtMapPolicy) (int64, bool, ResultCode) {
+func cdtMapWrite(m *value.Map, entries []value.MapEntry, p cdtMapPolicy) (int64, bool, wire.ResultCode) {
 	n := int64(len(m.Entries))
-	var add []MapEntry
+	var add []value.MapEntry
 	for _, e := range entries {
 		_, found := m.Find(e.Key)
-		refused := rcOK
+		refused := wire.OK
 		switch {
 		case found && !p.overwrite:
-			refused = rcElementExists
+			refused = wire.ElementExists
 		case !found && !p.create:
-			refused = rcElementNotFound
+			refused = wire.ElementNotFound
 		}
-		if refused != rcOK {
+		if refused != wire.OK {
 			if !p.noFail {
 				return n, false, refused
 			}
 			if !p.partial {
-				return n, false, rcOK
+				return n, false, wire.OK
 			}
 			continue
 		}
@@ -269,24 +274,24 @@ func cdtMapWrite(m *Map, entries []MapEntry, p cdtMapPolicy) (int64, bool, Resul
 	for _, e := range add {
 		m.Put(e.Key, e.Value)
 	}
-	return int64(len(m.Entries)), len(add) > 0, rcOK
+	return int64(len(m.Entries)), len(add) > 0, wire.OK
 }
 
 // cdtMapIncrement adds a delta to the number under key a[0] (a missing key
 // gets the delta) and returns the new value.
-func cdtMapIncrement(m *Map, a cdtArgs, decrement bool) cdtOutcome {
+func cdtMapIncrement(m *value.Map, a cdtArgs, decrement bool) cdtOutcome {
 	key := a.get(0)
 	attr, ok := a.intOr(2, 0)
 	if !ok || cdtNonStorage(key) {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := m == nil
 	if fresh {
-		m = &Map{Order: cdtMapOrderFromAttr(attr)}
+		m = &value.Map{Order: cdtMapOrderFromAttr(attr)}
 	}
 	cur, found := m.Get(key)
 	nv, rc := cdtIncrement(cur, found, a.get(1), decrement)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	m.Put(key, nv)

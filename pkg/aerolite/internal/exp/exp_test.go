@@ -1,4 +1,4 @@
-package aerolite
+package exp
 
 import (
 	"encoding/base64"
@@ -8,6 +8,9 @@ import (
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/store"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // expWire returns the FILTER_EXP bytes the real client sends for e.
@@ -25,10 +28,10 @@ func expWire(t *testing.T, e *as.Expression) []byte {
 }
 
 // expRec builds a record with bins in the given order.
-func expRec(bins ...any) *Record {
-	r := &Record{Set: "cf_exp", Generation: 1, LastUpdate: time.Now().Add(-2 * time.Second).UnixNano()}
+func expRec(bins ...any) *store.Record {
+	r := &store.Record{Set: "cf_exp", Generation: 1, LastUpdate: time.Now().Add(-2 * time.Second).UnixNano()}
 	for i := 0; i+1 < len(bins); i += 2 {
-		r.Bins = append(r.Bins, Bin{Name: bins[i].(string), Value: bins[i+1]})
+		r.Bins = append(r.Bins, store.Bin{Name: bins[i].(string), Value: bins[i+1]})
 	}
 	return r
 }
@@ -47,17 +50,17 @@ type expFilterCase struct {
 }
 
 // filterOutcome parses and evaluates e as a filter against rec.
-func filterOutcome(t *testing.T, e *as.Expression, rec *Record, now time.Time) string {
+func filterOutcome(t *testing.T, e *as.Expression, rec *store.Record, now time.Time) string {
 	t.Helper()
-	parsed, rc := parseExpression(expWire(t, e))
-	if rc != rcOK {
+	parsed, rc := Parse(expWire(t, e))
+	if rc != wire.OK {
 		return expParam
 	}
-	ok, rc := evalFilter(parsed, expContext{Rec: rec, Now: now})
+	ok, rc := EvalFilter(parsed, Context{Rec: rec, Now: now})
 	switch {
-	case rc == rcParameterError:
+	case rc == wire.ParameterError:
 		return expParam
-	case rc != rcOK:
+	case rc != wire.OK:
 		t.Fatalf("unexpected rc %d", rc)
 	case ok:
 		return expPass
@@ -65,7 +68,7 @@ func filterOutcome(t *testing.T, e *as.Expression, rec *Record, now time.Time) s
 	return expFiltered
 }
 
-func runFilterCases(t *testing.T, rec *Record, cases []expFilterCase) {
+func runFilterCases(t *testing.T, rec *store.Record, cases []expFilterCase) {
 	t.Helper()
 	now := time.Now()
 	for _, c := range cases {
@@ -75,15 +78,15 @@ func runFilterCases(t *testing.T, rec *Record, cases []expFilterCase) {
 	}
 }
 
-func expMapOf(pairs ...any) *Map {
-	m := &Map{}
+func expMapOf(pairs ...any) *value.Map {
+	m := &value.Map{}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		m.Put(pairs[i], pairs[i+1])
 	}
 	return m
 }
 
-func expListOf(items ...any) *List { return &List{Items: items} }
+func expListOf(items ...any) *value.List { return &value.List{Items: items} }
 
 // ---------------------------------------------------------------------------
 // The exp/* scenarios of golden.json, step by step.
@@ -204,7 +207,7 @@ func TestExpGoldenRecordMetadata(t *testing.T) {
 func TestExpGoldenTTLFilter(t *testing.T) {
 	now := time.Now()
 	rec := expRec("a", int64(1))
-	rec.VoidTime = uint32(now.Unix() + 600 - citrusleafEpoch)
+	rec.VoidTime = uint32(now.Unix() + 600 - store.CitrusleafEpoch)
 	cases := []expFilterCase{
 		{"get where 500 < ttl <= 600", as.ExpAnd(as.ExpGreater(as.ExpTTL(), as.ExpIntVal(500)), as.ExpLessEq(as.ExpTTL(), as.ExpIntVal(600))), expPass},
 		{"get where void_time > 0", as.ExpGreater(as.ExpVoidTime(), as.ExpIntVal(0)), expPass},
@@ -280,15 +283,15 @@ func TestExpGoldenMissingRecord(t *testing.T) {
 func TestExpGoldenReadWriteOps(t *testing.T) {
 	sum := as.ExpNumAdd(as.ExpIntBin("a"), as.ExpIntBin("b"))
 	rec := expRec("a", int64(7), "b", int64(3))
-	check := func(name string, e *as.Expression, flags int, rec *Record, want any, wantOK bool) {
+	check := func(name string, e *as.Expression, flags int, rec *store.Record, want any, wantOK bool) {
 		t.Helper()
 		payload := expOpWire(t, e, flags)
-		parsed, gotFlags, rc := parseExpOp(payload)
-		if rc != rcOK || gotFlags != flags {
-			t.Fatalf("%s: parseExpOp rc %d flags %d", name, rc, gotFlags)
+		parsed, gotFlags, rc := ParseOp(payload)
+		if rc != wire.OK || gotFlags != flags {
+			t.Fatalf("%s: ParseOp rc %d flags %d", name, rc, gotFlags)
 		}
-		v, ok, rc := evalExpression(parsed, expContext{Rec: rec, Now: time.Now()})
-		if rc != rcOK || ok != wantOK || (ok && !Equal(v, want)) {
+		v, ok, rc := Eval(parsed, Context{Rec: rec, Now: time.Now()})
+		if rc != wire.OK || ok != wantOK || (ok && !value.Equal(v, want)) {
 			t.Errorf("%s: got %v, %v, rc %d; want %v, %v", name, v, ok, rc, want, wantOK)
 		}
 	}
@@ -311,9 +314,7 @@ func expOpWire(t *testing.T, e *as.Expression, flags int) []byte {
 	t.Helper()
 	out := []byte{0x92}
 	out = append(out, expWire(t, e)...)
-	enc := msgpackEncoder{}
-	enc.int(int64(flags))
-	return append(out, enc.buf...)
+	return append(out, value.EncodeMsgpack(int64(flags))...)
 }
 
 // ---------------------------------------------------------------------------
@@ -508,34 +509,34 @@ func TestExpContextsAndFloats(t *testing.T) {
 }
 
 func TestExpKeyOrderedMapCompare(t *testing.T) {
-	rec := expRec("m", &Map{Order: MapKeyOrdered, Entries: []MapEntry{{Key: "a", Value: int64(1)}}})
+	rec := expRec("m", &value.Map{Order: value.MapKeyOrdered, Entries: []value.MapEntry{{Key: "a", Value: int64(1)}}})
 	e := as.ExpEq(as.ExpMapBin("m"), as.ExpMapBin("m"))
 	runFilterCases(t, rec, []expFilterCase{{"ordered map equals itself", e, expPass}})
 }
 
 func TestExpReadOpValues(t *testing.T) {
 	rec := expRec("l", expListOf(int64(1), int64(2)), "m", expMapOf("k", "v"))
-	e, rc := parseExpression(expWire(t, as.ExpListBin("l")))
-	if rc != rcOK {
+	e, rc := Parse(expWire(t, as.ExpListBin("l")))
+	if rc != wire.OK {
 		t.Fatal(rc)
 	}
-	v, ok, _ := evalExpression(e, expContext{Rec: rec, Now: time.Now()})
-	got, isList := v.(*List)
-	if !ok || !isList || !Equal(got, rec.Bins[0].Value) {
+	v, ok, _ := Eval(e, Context{Rec: rec, Now: time.Now()})
+	got, isList := v.(*value.List)
+	if !ok || !isList || !value.Equal(got, rec.Bins[0].Value) {
 		t.Fatalf("list read: %v %v", v, ok)
 	}
 	// The result is a copy: modifying it leaves the record alone.
 	got.Items[0] = int64(99)
-	if rec.Bins[0].Value.(*List).Items[0] != int64(1) {
-		t.Fatal("evalExpression result aliases the record")
+	if rec.Bins[0].Value.(*value.List).Items[0] != int64(1) {
+		t.Fatal("Eval result aliases the record")
 	}
-	e, _ = parseExpression(expWire(t, as.ExpMapGetByKey(as.MapReturnType.KEY_VALUE, as.ExpTypeMAP, as.ExpStringVal("k"), as.ExpMapBin("m"))))
-	v, ok, _ = evalExpression(e, expContext{Rec: rec, Now: time.Now()})
-	if mv, isMap := v.(*Map); !ok || !isMap || len(mv.Entries) != 1 {
+	e, _ = Parse(expWire(t, as.ExpMapGetByKey(as.MapReturnType.KEY_VALUE, as.ExpTypeMAP, as.ExpStringVal("k"), as.ExpMapBin("m"))))
+	v, ok, _ = Eval(e, Context{Rec: rec, Now: time.Now()})
+	if mv, isMap := v.(*value.Map); !ok || !isMap || len(mv.Entries) != 1 {
 		t.Fatalf("key-value read: %v %v", v, ok)
 	}
-	e, _ = parseExpression(expWire(t, as.ExpFloatVal(math.Inf(1))))
-	if v, ok, _ = evalExpression(e, expContext{}); !ok || v != math.Inf(1) {
+	e, _ = Parse(expWire(t, as.ExpFloatVal(math.Inf(1))))
+	if v, ok, _ = Eval(e, Context{}); !ok || v != math.Inf(1) {
 		t.Fatalf("float constant: %v", v)
 	}
 }
@@ -556,11 +557,11 @@ func TestExpMalformed(t *testing.T) {
 		{0xdd, 0xff, 0xff, 0xff, 0xff, 0x01},
 	}
 	// eq(1, 1) is a valid boolean filter.
-	if _, rc := parseExpression([]byte{0x93, 0x01, 0x01, 0x01}); rc != rcOK {
+	if _, rc := Parse([]byte{0x93, 0x01, 0x01, 0x01}); rc != wire.OK {
 		t.Fatalf("eq(1,1): rc %d", rc)
 	}
 	for i, b := range bad {
-		if _, rc := parseExpression(b); rc != rcParameterError {
+		if _, rc := Parse(b); rc != wire.ParameterError {
 			t.Errorf("case %d: rc %d, want parameter error", i, rc)
 		}
 	}
@@ -569,10 +570,10 @@ func TestExpMalformed(t *testing.T) {
 		deep = append(deep, 0x92, expOpNot)
 	}
 	deep = append(deep, 0xc3)
-	if _, rc := parseExpression(deep); rc != rcParameterError {
+	if _, rc := Parse(deep); rc != wire.ParameterError {
 		t.Errorf("deep nesting: rc %d", rc)
 	}
-	if _, _, rc := parseExpOp([]byte{0x93, 0xc3, 0x00, 0x00}); rc != rcParameterError {
+	if _, _, rc := ParseOp([]byte{0x93, 0xc3, 0x00, 0x00}); rc != wire.ParameterError {
 		t.Errorf("exp op with 3 elements: rc %d", rc)
 	}
 }
@@ -607,12 +608,12 @@ func TestExpNoPanics(t *testing.T) {
 	}
 }
 
-func expTry(b []byte, rec *Record) {
+func expTry(b []byte, rec *store.Record) {
 	now := time.Now()
-	if e, rc := parseExpression(b); rc == rcOK {
-		evalFilter(e, expContext{Rec: rec, Now: now})
-		evalExpression(e, expContext{Rec: rec, Now: now})
-		evalExpression(e, expContext{Now: now})
+	if e, rc := Parse(b); rc == wire.OK {
+		EvalFilter(e, Context{Rec: rec, Now: now})
+		Eval(e, Context{Rec: rec, Now: now})
+		Eval(e, Context{Now: now})
 	}
-	parseExpOp(b)
+	ParseOp(b)
 }

@@ -1,6 +1,10 @@
-package aerolite
+package exp
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+)
 
 // CDT read calls inside expressions (ExpListSize, ExpListGetByValue,
 // ExpMapGetByKey, ExpMapSize and their siblings). Only reads are supported,
@@ -125,12 +129,12 @@ func (n *expCallNode) eval(s *expState) (any, bool) {
 	}
 	var res any
 	switch x := target.(type) {
-	case *List:
+	case *value.List:
 		if n.spec.isMap {
 			return nil, false
 		}
 		res, ok = expListRead(x, n.op, n.rt, args)
-	case *Map:
+	case *value.Map:
 		if !n.spec.isMap {
 			return nil, false
 		}
@@ -265,20 +269,20 @@ func expValidReturnType(rt int64, spec expCDTSpec) bool {
 // expCDTLiteral reports whether v may be a CDT literal argument: a storable
 // value, or the wildcard and infinity markers used in value matching.
 func expCDTLiteral(v any, depth int) bool {
-	if depth > maxMsgpackDepth {
+	if depth > value.MaxMsgpackDepth {
 		return false
 	}
 	switch x := v.(type) {
-	case Wildcard, Infinity:
+	case value.Wildcard, value.Infinity:
 		return true
-	case *List:
+	case *value.List:
 		for _, it := range x.Items {
 			if !expCDTLiteral(it, depth+1) {
 				return false
 			}
 		}
 		return true
-	case *Map:
+	case *value.Map:
 		for _, e := range x.Entries {
 			if !expCDTLiteral(e.Key, depth+1) || !expCDTLiteral(e.Value, depth+1) {
 				return false
@@ -295,7 +299,7 @@ func (p *expParser) parseContext() ([]expCtxStep, bool) {
 		return nil, false
 	}
 	v, ok := p.r.value()
-	l, isList := v.(*List)
+	l, isList := v.(*value.List)
 	if !ok || !isList || l.Ordered || len(l.Items) == 0 || len(l.Items)%2 != 0 {
 		return nil, false
 	}
@@ -330,7 +334,7 @@ func expCtxApply(v any, steps []expCtxStep) (any, bool) {
 func expCtxStepApply(v any, st expCtxStep) (any, bool) {
 	switch st.id {
 	case expCtxListIndex, expCtxListRank, expCtxListValue:
-		l, ok := v.(*List)
+		l, ok := v.(*value.List)
 		if !ok {
 			return nil, false
 		}
@@ -340,7 +344,7 @@ func expCtxStepApply(v any, st expCtxStep) (any, bool) {
 		}
 		return l.Items[i], true
 	}
-	m, ok := v.(*Map)
+	m, ok := v.(*value.Map)
 	if !ok {
 		return nil, false
 	}
@@ -367,7 +371,7 @@ func expSelectOne(items []any, st expCtxStep) (int, bool) {
 		return expRankOrder(items)[r], true
 	}
 	for i, it := range items {
-		if Compare(it, st.val) == 0 {
+		if value.Compare(it, st.val) == 0 {
 			return i, true
 		}
 	}
@@ -397,7 +401,7 @@ func expRankOrder(items []any) []int {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		return Compare(items[order[a]], items[order[b]]) < 0
+		return value.Compare(items[order[a]], items[order[b]]) < 0
 	})
 	return order
 }
@@ -411,7 +415,7 @@ func expRanks(items []any) []int {
 	return ranks
 }
 
-func expMapValues(m *Map) []any {
+func expMapValues(m *value.Map) []any {
 	vals := make([]any, len(m.Entries))
 	for i, e := range m.Entries {
 		vals[i] = e.Value
@@ -424,7 +428,7 @@ func expMapValues(m *Map) []any {
 func expMatchValues(items []any, v any, isList bool) ([]int, bool) {
 	wanted := []any{v}
 	if isList {
-		l, ok := v.(*List)
+		l, ok := v.(*value.List)
 		if !ok {
 			return nil, false
 		}
@@ -433,7 +437,7 @@ func expMatchValues(items []any, v any, isList bool) ([]int, bool) {
 	var sel []int
 	for i, it := range items {
 		for _, w := range wanted {
-			if Compare(it, w) == 0 {
+			if value.Compare(it, w) == 0 {
 				sel = append(sel, i)
 				break
 			}
@@ -442,7 +446,7 @@ func expMatchValues(items []any, v any, isList bool) ([]int, bool) {
 	return sel, true
 }
 
-func expListRead(l *List, op, rt int64, args []any) (any, bool) {
+func expListRead(l *value.List, op, rt int64, args []any) (any, bool) {
 	n := len(l.Items)
 	switch op {
 	case expCDTListSize:
@@ -474,7 +478,7 @@ func expListRead(l *List, op, rt int64, args []any) (any, bool) {
 	return nil, false
 }
 
-func expMapRead(m *Map, op, rt int64, args []any) (any, bool) {
+func expMapRead(m *value.Map, op, rt int64, args []any) (any, bool) {
 	if op == expCDTMapSize {
 		return int64(len(m.Entries)), true
 	}
@@ -501,7 +505,7 @@ func expMapRead(m *Map, op, rt int64, args []any) (any, bool) {
 		}
 		return expSelectionResult(nil, m, []int{i}, rt, true)
 	case expCDTMapGetByKeyList:
-		keys, ok := args[0].(*List)
+		keys, ok := args[0].(*value.List)
 		if !ok {
 			return nil, false
 		}
@@ -537,7 +541,7 @@ func expUnique(sel []int) []int {
 
 // expNotFoundResult is the result of a single-key lookup that found
 // nothing. Positional return types are left unknown (not modelled).
-func expNotFoundResult(m *Map, rt int64) (any, bool) {
+func expNotFoundResult(m *value.Map, rt int64) (any, bool) {
 	switch rt {
 	case expRTNone, expRTValue, expRTKey:
 		return nil, true
@@ -554,7 +558,7 @@ func expNotFoundResult(m *Map, rt int64) (any, bool) {
 // expSelectionResult builds the result of a selection: sel holds ascending
 // indexes into the list items, or into m's entries (in key order) when m is
 // not nil. A single-element selection returns scalars instead of lists.
-func expSelectionResult(items []any, m *Map, sel []int, rt int64, single bool) (any, bool) {
+func expSelectionResult(items []any, m *value.Map, sel []int, rt int64, single bool) (any, bool) {
 	n := len(items)
 	valueAt := func(i int) any { return items[i] }
 	if m != nil {
@@ -621,20 +625,20 @@ func expSelectionResult(items []any, m *Map, sel []int, rt int64, single bool) (
 	if out == nil {
 		out = []any{}
 	}
-	return &List{Items: out}, true
+	return &value.List{Items: out}, true
 }
 
 // expResultMap returns the selected entries of m as a map: key-ordered when
 // asked for, or when m is and the return type is KEY_VALUE.
-func expResultMap(m *Map, sel []int, rt int64) *Map {
-	order := MapUnordered
+func expResultMap(m *value.Map, sel []int, rt int64) *value.Map {
+	order := value.MapUnordered
 	switch rt {
 	case expRTOrderedMap:
-		order = MapKeyOrdered
+		order = value.MapKeyOrdered
 	case expRTKeyValue:
 		order = m.Order
 	}
-	res := &Map{Order: order, Entries: make([]MapEntry, 0, len(sel))}
+	res := &value.Map{Order: order, Entries: make([]value.MapEntry, 0, len(sel))}
 	for _, i := range sel {
 		res.Entries = append(res.Entries, m.Entries[i])
 	}

@@ -1,8 +1,11 @@
-package aerolite
+package cdt
 
 import (
 	"math"
 	"sort"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
 
 // List operations (particle_list.c).
@@ -36,12 +39,12 @@ var cdtListCreatesBin = map[int]bool{
 // cdtApplyList applies a list op to val. exists is false for a missing bin
 // and for an element that a context path is creating (created).
 func cdtApplyList(op *cdtOp, modify bool, val any, exists, created bool) cdtOutcome {
-	l, isList := val.(*List)
+	l, isList := val.(*value.List)
 	if exists && !isList {
-		return cdtFail(rcBinTypeError)
+		return cdtFail(wire.BinTypeError)
 	}
 	spec, rc := cdtSpecFor(op.code, modify)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	if !exists {
@@ -49,12 +52,12 @@ func cdtApplyList(op *cdtOp, modify bool, val any, exists, created bool) cdtOutc
 		case !modify:
 			return cdtOutcome{}
 		case op.code == cdtOpListSort && !created:
-			return cdtFail(rcBinTypeError) // sorting needs a list
+			return cdtFail(wire.BinTypeError) // sorting needs a list
 		case !cdtListCreatesBin[op.code]:
 			return cdtOutcome{} // nothing to remove from a missing list
 		}
 	}
-	if rc := op.checkArgs(spec); rc != rcOK {
+	if rc := op.checkArgs(spec); rc != wire.OK {
 		return cdtFail(rc)
 	}
 	a := op.args
@@ -82,7 +85,7 @@ func cdtApplyList(op *cdtOp, modify bool, val any, exists, created bool) cdtOutc
 
 // cdtListByIndexOps runs the index-addressed ops with an implied return type
 // (pop, remove, trim, get) and the generic get/remove-by ops.
-func cdtListByIndexOps(code int, l *List, a cdtArgs) cdtOutcome {
+func cdtListByIndexOps(code int, l *value.List, a cdtArgs) cdtOutcome {
 	index, ok := a.int(0)
 	count, okc := a.count(1)
 	var rt int64
@@ -110,11 +113,11 @@ func cdtListByIndexOps(code int, l *List, a cdtArgs) cdtOutcome {
 		return cdtListSelect(l, code, a, false)
 	}
 	if !ok || !okc {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	v := cdtNewListView(l)
 	s, rc := v.selIndexRange(index, count, multi)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtListFinish(l, v, s, rt, remove)
@@ -122,14 +125,14 @@ func cdtListByIndexOps(code int, l *List, a cdtArgs) cdtOutcome {
 
 // cdtListSelect runs a get-by op (code is the get opcode; remove turns it
 // into the matching remove-by op).
-func cdtListSelect(l *List, code int, a cdtArgs, remove bool) cdtOutcome {
+func cdtListSelect(l *value.List, code int, a cdtArgs, remove bool) cdtOutcome {
 	rt, ok := a.int(0)
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	v := cdtNewListView(l)
 	s, rc := cdtSelectCommon(v, code-cdtOpListGetByIndex, a)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtListFinish(l, v, s, rt, remove)
@@ -156,12 +159,12 @@ const (
 
 // cdtSelectCommon selects elements for the get/remove-by kind sel. a[0] is
 // the return type; the selection parameters follow.
-func cdtSelectCommon(v *cdtView, sel int, a cdtArgs) (*cdtSel, ResultCode) {
+func cdtSelectCommon(v *cdtView, sel int, a cdtArgs) (*cdtSel, wire.ResultCode) {
 	switch sel {
 	case cdtSelIndex, cdtSelRank:
 		i, ok := a.int(1)
 		if !ok {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
 		if sel == cdtSelIndex {
 			return v.selIndexRange(i, 1, false)
@@ -171,7 +174,7 @@ func cdtSelectCommon(v *cdtView, sel int, a cdtArgs) (*cdtSel, ResultCode) {
 		i, ok := a.int(1)
 		c, okc := a.count(2)
 		if !ok || !okc {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
 		if sel == cdtSelIndexRange {
 			return v.selIndexRange(i, c, true)
@@ -179,64 +182,64 @@ func cdtSelectCommon(v *cdtView, sel int, a cdtArgs) (*cdtSel, ResultCode) {
 		return v.selRankRange(i, c, true)
 	case cdtSelValue, cdtSelAllByValue:
 		if !a.has(1) {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selValueInterval(a[1], nil, false, true, sel == cdtSelAllByValue), rcOK
+		return v.selValueInterval(a[1], nil, false, true, sel == cdtSelAllByValue), wire.OK
 	case cdtSelValueInterval:
 		if !a.has(1) {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selValueInterval(a[1], a.get(2), a.has(2), false, true), rcOK
+		return v.selValueInterval(a[1], a.get(2), a.has(2), false, true), wire.OK
 	case cdtSelValueList:
 		vals, ok := a.list(1)
 		if !ok {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selValueList(vals), rcOK
+		return v.selValueList(vals), wire.OK
 	case cdtSelValueRelRankRange:
 		r, ok := a.int(2)
 		c, okc := a.count(3)
 		if !ok || !okc {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
 		return v.selValueRelRankRange(a[1], r, c)
 	}
 	if !v.isMap {
-		return nil, rcParameterError
+		return nil, wire.ParameterError
 	}
 	switch sel {
 	case cdtSelKey:
 		if !a.has(1) {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selKeyInterval(a[1], nil, false, true), rcOK
+		return v.selKeyInterval(a[1], nil, false, true), wire.OK
 	case cdtSelKeyInterval:
 		if !a.has(1) {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selKeyInterval(a[1], a.get(2), a.has(2), false), rcOK
+		return v.selKeyInterval(a[1], a.get(2), a.has(2), false), wire.OK
 	case cdtSelKeyList:
 		keys, ok := a.list(1)
 		if !ok {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
-		return v.selKeyList(keys), rcOK
+		return v.selKeyList(keys), wire.OK
 	case cdtSelKeyRelIndexRange:
 		i, ok := a.int(2)
 		c, okc := a.count(3)
 		if !ok || !okc {
-			return nil, rcParameterError
+			return nil, wire.ParameterError
 		}
 		return v.selKeyRelIndexRange(a[1], i, c)
 	}
-	return nil, rcParameterError
+	return nil, wire.ParameterError
 }
 
 // cdtListFinish builds the result of a selection and removes the selected
 // elements for remove ops.
-func cdtListFinish(l *List, v *cdtView, s *cdtSel, rt int64, remove bool) cdtOutcome {
+func cdtListFinish(l *value.List, v *cdtView, s *cdtSel, rt int64, remove bool) cdtOutcome {
 	res, has, rc := v.finish(s, rt)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	out := cdtOutcome{result: res, has: has}
@@ -248,19 +251,19 @@ func cdtListFinish(l *List, v *cdtView, s *cdtSel, rt int64, remove bool) cdtOut
 }
 
 // cdtListSetType orders or unorders the list (creating it if missing).
-func cdtListSetType(l *List, a cdtArgs) cdtOutcome {
+func cdtListSetType(l *value.List, a cdtArgs) cdtOutcome {
 	flags, ok := a.int(0)
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	changed := false
 	if l == nil {
-		l, changed = &List{}, true
+		l, changed = &value.List{}, true
 	}
 	ordered := flags&1 != 0
 	if ordered != l.Ordered {
 		if ordered {
-			sortValues(l.Items)
+			value.SortValues(l.Items)
 		}
 		l.Ordered, changed = ordered, true
 	}
@@ -269,11 +272,11 @@ func cdtListSetType(l *List, a cdtArgs) cdtOutcome {
 
 // cdtListExistsRC is the outcome of a unique-write conflict: ELEMENT_EXISTS,
 // or a silent no-op with NO_FAIL.
-func cdtListExistsRC(flags int64) ResultCode {
+func cdtListExistsRC(flags int64) wire.ResultCode {
 	if flags&cdtListNoFail != 0 {
-		return rcOK
+		return wire.OK
 	}
-	return rcElementExists
+	return wire.ElementExists
 }
 
 // cdtListIndexOf returns the first position holding a value equal to x.
@@ -288,26 +291,26 @@ func cdtListIndexOf(items []any, x any) int {
 
 // cdtListAppend appends one value or the items of a list value; a missing
 // list is created with the order given by the op's list policy.
-func cdtListAppend(l *List, a cdtArgs, isItems bool) cdtOutcome {
+func cdtListAppend(l *value.List, a cdtArgs, isItems bool) cdtOutcome {
 	attr, ok1 := a.intOr(1, 0)
 	flags, ok2 := a.intOr(2, 0)
 	items, ok3 := cdtItemsArg(a, 0, isItems)
 	if !ok1 || !ok2 || !ok3 {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := l == nil
 	if fresh {
-		l = &List{Ordered: attr&1 != 0}
+		l = &value.List{Ordered: attr&1 != 0}
 	}
 	var size int64
 	var changed bool
-	var rc ResultCode
+	var rc wire.ResultCode
 	if l.Ordered {
 		size, changed, rc = cdtListAddOrdered(l, items, isItems, flags)
 	} else {
 		size, changed, rc = cdtListInsert(l, int64(len(l.Items)), items, isItems, flags)
 	}
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{result: size, has: true, newVal: l, changed: changed || fresh}
@@ -321,7 +324,7 @@ func cdtItemsArg(a cdtArgs, i int, isItems bool) ([]any, bool) {
 	}
 	items := []any{a[i]}
 	if isItems {
-		l, ok := a[i].(*List)
+		l, ok := a[i].(*value.List)
 		if !ok {
 			return nil, false
 		}
@@ -336,22 +339,22 @@ func cdtItemsArg(a cdtArgs, i int, isItems bool) ([]any, bool) {
 }
 
 // cdtListInsertOp inserts into an unordered list (creating it if missing).
-func cdtListInsertOp(l *List, a cdtArgs, isItems bool) cdtOutcome {
+func cdtListInsertOp(l *value.List, a cdtArgs, isItems bool) cdtOutcome {
 	index, ok1 := a.int(0)
 	items, ok2 := cdtItemsArg(a, 1, isItems)
 	flags, ok3 := a.intOr(2, 0)
 	if !ok1 || !ok2 || !ok3 {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := l == nil
 	if fresh {
-		l = &List{}
+		l = &value.List{}
 	}
 	if l.Ordered {
-		return cdtFail(rcOpNotApplicable) // positions are the order's business
+		return cdtFail(wire.OpNotApplicable) // positions are the order's business
 	}
 	size, changed, rc := cdtListInsert(l, index, items, isItems, flags)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{result: size, has: true, newVal: l, changed: changed || fresh}
@@ -361,37 +364,37 @@ func cdtListInsertOp(l *List, a cdtArgs, isItems bool) cdtOutcome {
 // (packed_list_insert): a negative index counts from the end, an index past
 // the end pads with nils, and the write flags apply. It returns the list
 // size to report.
-func cdtListInsert(l *List, index int64, items []any, isItems bool, flags int64) (int64, bool, ResultCode) {
+func cdtListInsert(l *value.List, index int64, items []any, isItems bool, flags int64) (int64, bool, wire.ResultCode) {
 	n := int64(len(l.Items))
 	if isItems && len(items) == 0 {
-		return n, false, rcOK
+		return n, false, wire.OK
 	}
 	if index > math.MaxInt32 {
-		return n, false, rcOpNotApplicable
+		return n, false, wire.OpNotApplicable
 	}
 	if index < 0 {
 		index += n
 		if index < 0 {
-			return n, false, rcOpNotApplicable
+			return n, false, wire.OpNotApplicable
 		}
 	}
 	if flags&cdtListInsertBounded != 0 && index > n {
 		if flags&cdtListNoFail != 0 {
-			return n, false, rcOK
+			return n, false, wire.OK
 		}
-		return n, false, rcOpNotApplicable
+		return n, false, wire.OpNotApplicable
 	}
 	if flags&cdtListAddUnique != 0 {
-		var rc ResultCode
+		var rc wire.ResultCode
 		var noop bool
 		items, noop, rc = cdtListUniqueItems(l.Items, items, flags)
-		if rc != rcOK || noop {
+		if rc != wire.OK || noop {
 			return n, false, rc
 		}
 	}
 	newLen := max(index, n) + int64(len(items))
 	if newLen > cdtMaxElements {
-		return n, false, rcRecordTooBig
+		return n, false, wire.RecordTooBig
 	}
 	out := make([]any, 0, newLen)
 	if index >= n {
@@ -406,14 +409,14 @@ func cdtListInsert(l *List, index int64, items []any, isItems bool, flags int64)
 		out = append(out, l.Items[index:]...)
 	}
 	l.Items = out
-	return int64(len(out)), true, rcOK
+	return int64(len(out)), true, wire.OK
 }
 
 // cdtListUniqueItems applies ADD_UNIQUE to the items to insert into an
 // unordered list: an item already in the list fails the op (or makes it a
 // no-op with NO_FAIL) unless DO_PARTIAL skips it; so does an item repeated
 // within the items, which without NO_FAIL is OP_NOT_APPLICABLE.
-func cdtListUniqueItems(list, items []any, flags int64) (keep []any, noop bool, rc ResultCode) {
+func cdtListUniqueItems(list, items []any, flags int64) (keep []any, noop bool, rc wire.ResultCode) {
 	partial := flags&(cdtListNoFail|cdtListDoPartial) == cdtListNoFail|cdtListDoPartial
 	for i, it := range items {
 		if cdtListIndexOf(list, it) >= 0 {
@@ -424,10 +427,10 @@ func cdtListUniqueItems(list, items []any, flags int64) (keep []any, noop bool, 
 		}
 		if cdtListIndexOf(items[:i], it) >= 0 {
 			if flags&cdtListNoFail == 0 {
-				return nil, true, rcOpNotApplicable
+				return nil, true, wire.OpNotApplicable
 			}
 			if !partial {
-				return nil, true, rcOK
+				return nil, true, wire.OK
 			}
 			continue
 		}
@@ -436,29 +439,29 @@ func cdtListUniqueItems(list, items []any, flags int64) (keep []any, noop bool, 
 	if len(keep) == 0 {
 		return nil, true, cdtListExistsRC(flags)
 	}
-	return keep, false, rcOK
+	return keep, false, wire.OK
 }
 
 // cdtListAddOrdered adds values to an ordered list where they sort.
-func cdtListAddOrdered(l *List, items []any, isItems bool, flags int64) (int64, bool, ResultCode) {
+func cdtListAddOrdered(l *value.List, items []any, isItems bool, flags int64) (int64, bool, wire.ResultCode) {
 	n := int64(len(l.Items))
 	if len(items) == 0 {
-		return n, false, rcOK
+		return n, false, wire.OK
 	}
 	unique := flags&cdtListAddUnique != 0
 	partial := flags&(cdtListNoFail|cdtListDoPartial) == cdtListNoFail|cdtListDoPartial
 	add := append([]any(nil), items...)
-	sortValues(add)
+	value.SortValues(add)
 	if unique && isItems {
 		// Repeats within the items themselves.
 		dedup := add[:0:0]
 		for i, it := range add {
-			if i > 0 && Compare(add[i-1], it) == 0 {
+			if i > 0 && value.Compare(add[i-1], it) == 0 {
 				if flags&cdtListNoFail == 0 {
-					return n, false, rcOpNotApplicable
+					return n, false, wire.OpNotApplicable
 				}
 				if !partial {
-					return n, false, rcOK
+					return n, false, wire.OK
 				}
 				continue
 			}
@@ -480,35 +483,35 @@ func cdtListAddOrdered(l *List, items []any, isItems bool, flags int64) (int64, 
 		add = kept
 	}
 	if int(n)+len(add) > cdtMaxElements {
-		return n, false, rcRecordTooBig
+		return n, false, wire.RecordTooBig
 	}
 	for _, it := range add {
-		i := sort.Search(len(l.Items), func(j int) bool { return Compare(l.Items[j], it) > 0 })
+		i := sort.Search(len(l.Items), func(j int) bool { return value.Compare(l.Items[j], it) > 0 })
 		l.Items = append(l.Items, nil)
 		copy(l.Items[i+1:], l.Items[i:])
 		l.Items[i] = it
 	}
-	return int64(len(l.Items)), len(add) > 0, rcOK
+	return int64(len(l.Items)), len(add) > 0, wire.OK
 }
 
 // cdtListSetOp sets the element at index (creating the list if missing).
 // It has no result.
-func cdtListSetOp(l *List, a cdtArgs) cdtOutcome {
+func cdtListSetOp(l *value.List, a cdtArgs) cdtOutcome {
 	index, ok1 := a.int(0)
 	items, ok2 := cdtItemsArg(a, 1, false)
 	flags, ok3 := a.intOr(2, 0)
 	if !ok1 || !ok2 || !ok3 {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := l == nil
 	if fresh {
-		l = &List{}
+		l = &value.List{}
 	}
 	if l.Ordered {
-		return cdtFail(rcOpNotApplicable)
+		return cdtFail(wire.OpNotApplicable)
 	}
 	changed, rc := cdtListSet(l, index, items[0], flags)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{newVal: l, changed: changed || fresh}
@@ -516,7 +519,7 @@ func cdtListSetOp(l *List, a cdtArgs) cdtOutcome {
 
 // cdtListSet replaces the element at index of an unordered list; past the
 // end it inserts (padding with nils).
-func cdtListSet(l *List, index int64, x any, flags int64) (bool, ResultCode) {
+func cdtListSet(l *value.List, index int64, x any, flags int64) (bool, wire.ResultCode) {
 	n := int64(len(l.Items))
 	if index >= n {
 		_, changed, rc := cdtListInsert(l, index, []any{x}, false, flags)
@@ -525,7 +528,7 @@ func cdtListSet(l *List, index int64, x any, flags int64) (bool, ResultCode) {
 	if index < 0 {
 		index += n
 		if index < 0 {
-			return false, rcOpNotApplicable
+			return false, wire.OpNotApplicable
 		}
 	}
 	if flags&cdtListAddUnique != 0 {
@@ -537,21 +540,21 @@ func cdtListSet(l *List, index int64, x any, flags int64) (bool, ResultCode) {
 		}
 	}
 	l.Items[index] = x
-	return true, rcOK
+	return true, wire.OK
 }
 
 // cdtListIncrement adds a delta to the number at index and returns the new
 // value; past the end of the list the delta is stored there (padding).
-func cdtListIncrement(l *List, a cdtArgs) cdtOutcome {
+func cdtListIncrement(l *value.List, a cdtArgs) cdtOutcome {
 	index, ok1 := a.int(0)
 	attr, ok2 := a.intOr(2, 0)
 	flags, ok3 := a.intOr(3, 0)
 	if !ok1 || !ok2 || !ok3 {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	fresh := l == nil
 	if fresh {
-		l = &List{Ordered: attr&1 != 0}
+		l = &value.List{Ordered: attr&1 != 0}
 	}
 	n := int64(len(l.Items))
 	i := index
@@ -559,14 +562,14 @@ func cdtListIncrement(l *List, a cdtArgs) cdtOutcome {
 		i += n
 	}
 	if index > math.MaxInt32 || i < 0 {
-		return cdtFail(rcOpNotApplicable)
+		return cdtFail(wire.OpNotApplicable)
 	}
 	var cur any
 	if i < n {
 		cur = l.Items[i]
 	}
 	nv, rc := cdtIncrement(cur, i < n, a.get(1), false)
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	changed := true
@@ -575,7 +578,7 @@ func cdtListIncrement(l *List, a cdtArgs) cdtOutcome {
 	} else {
 		changed, rc = cdtListSet(l, i, nv, flags)
 	}
-	if rc != rcOK {
+	if rc != wire.OK {
 		return cdtFail(rc)
 	}
 	return cdtOutcome{result: nv, has: true, newVal: l, changed: changed || fresh}
@@ -583,15 +586,15 @@ func cdtListIncrement(l *List, a cdtArgs) cdtOutcome {
 
 // cdtListReplaceOrdered replaces the element at index of an ordered list
 // (index == len appends) and re-sorts it.
-func cdtListReplaceOrdered(l *List, index int64, x any, flags int64) (bool, ResultCode) {
+func cdtListReplaceOrdered(l *value.List, index int64, x any, flags int64) (bool, wire.ResultCode) {
 	n := int64(len(l.Items))
 	if index > n {
-		return false, rcOpNotApplicable
+		return false, wire.OpNotApplicable
 	}
 	if flags&cdtListAddUnique != 0 {
 		if p := cdtListIndexOf(l.Items, x); p >= 0 {
 			if int64(p) == index {
-				return false, rcOK // replacing a value by itself
+				return false, wire.OK // replacing a value by itself
 			}
 			return false, cdtListExistsRC(flags)
 		}
@@ -601,16 +604,16 @@ func cdtListReplaceOrdered(l *List, index int64, x any, flags int64) (bool, Resu
 	} else {
 		l.Items[index] = x
 	}
-	sortValues(l.Items)
-	return true, rcOK
+	value.SortValues(l.Items)
+	return true, wire.OK
 }
 
 // cdtListSort sorts an unordered list; on an ordered list only dropping
 // duplicates does anything. It has no result.
-func cdtListSort(l *List, a cdtArgs) cdtOutcome {
+func cdtListSort(l *value.List, a cdtArgs) cdtOutcome {
 	flags, ok := a.intOr(0, 0)
 	if !ok {
-		return cdtFail(rcParameterError)
+		return cdtFail(wire.ParameterError)
 	}
 	if l == nil || len(l.Items) <= 1 {
 		return cdtOutcome{}
@@ -620,15 +623,15 @@ func cdtListSort(l *List, a cdtArgs) cdtOutcome {
 		desc := flags&cdtSortDescending != 0
 		sort.SliceStable(items, func(i, j int) bool {
 			if desc {
-				return Compare(items[i], items[j]) > 0
+				return value.Compare(items[i], items[j]) > 0
 			}
-			return Compare(items[i], items[j]) < 0
+			return value.Compare(items[i], items[j]) < 0
 		})
 	}
 	if flags&cdtSortDropDuplicates != 0 {
 		out := items[:1]
 		for _, it := range items[1:] {
-			if Compare(out[len(out)-1], it) != 0 {
+			if value.Compare(out[len(out)-1], it) != 0 {
 				out = append(out, it)
 			}
 		}

@@ -1,17 +1,20 @@
-package aerolite
+package store
 
 import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/mxnlabs/mxn/pkg/aerolite/internal/value"
 )
 
-// sindex is a secondary index on one bin of one set. Like Aerospike's
+// Index is a secondary index on one bin of one set. Like Aerospike's
 // default collection type, it indexes only bin values of its own type
 // (integers for NUMERIC, strings for STRING).
-type sindex struct {
+type Index struct {
 	Name    string
-	Set     string
+	Set     string // "" covers the whole namespace
 	Bin     string
 	Numeric bool
 
@@ -22,11 +25,11 @@ type sindex struct {
 // sindexRegistry holds a namespace's secondary indexes.
 type sindexRegistry struct {
 	mu     sync.RWMutex
-	byName map[string]*sindex
+	byName map[string]*Index
 	n      atomic.Int32 // fast path: no indexes, nothing to maintain
 }
 
-func (s *sindex) indexable(v any) (any, bool) {
+func (s *Index) indexable(v any) (any, bool) {
 	switch x := v.(type) {
 	case int64:
 		return x, s.Numeric
@@ -38,9 +41,9 @@ func (s *sindex) indexable(v any) (any, bool) {
 
 // covers reports whether the index is on r's set: an index without a set
 // covers the whole namespace.
-func (s *sindex) covers(r *Record) bool { return s.Set == "" || r.Set == s.Set }
+func (s *Index) covers(r *Record) bool { return s.Set == "" || r.Set == s.Set }
 
-func (s *sindex) add(d [20]byte, r *Record) {
+func (s *Index) add(d [20]byte, r *Record) {
 	if r == nil || !s.covers(r) {
 		return
 	}
@@ -62,7 +65,7 @@ func (s *sindex) add(d [20]byte, r *Record) {
 	s.mu.Unlock()
 }
 
-func (s *sindex) remove(d [20]byte, r *Record) {
+func (s *Index) remove(d [20]byte, r *Record) {
 	if r == nil || !s.covers(r) {
 		return
 	}
@@ -84,6 +87,17 @@ func (s *sindex) remove(d [20]byte, r *Record) {
 	s.mu.Unlock()
 }
 
+// Entries returns the number of records the index holds.
+func (s *Index) Entries() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, set := range s.entries {
+		n += len(set)
+	}
+	return n
+}
+
 // update moves a record's index entries from old to rec.
 func (reg *sindexRegistry) update(d [20]byte, old, rec *Record) {
 	if reg.n.Load() == 0 {
@@ -97,14 +111,17 @@ func (reg *sindexRegistry) update(d [20]byte, old, rec *Record) {
 	}
 }
 
-func (reg *sindexRegistry) get(name string) *sindex {
+// Index returns the index named name, or nil.
+func (ns *Namespace) Index(name string) *Index {
+	reg := &ns.sindex
 	reg.mu.RLock()
 	defer reg.mu.RUnlock()
 	return reg.byName[name]
 }
 
-// find returns the index on set/bin, if any.
-func (reg *sindexRegistry) find(set, bin string, numeric bool) *sindex {
+// FindIndex returns the index on set/bin of the given type, or nil.
+func (ns *Namespace) FindIndex(set, bin string, numeric bool) *Index {
+	reg := &ns.sindex
 	reg.mu.RLock()
 	defer reg.mu.RUnlock()
 	for _, s := range reg.byName {
@@ -115,11 +132,12 @@ func (reg *sindexRegistry) find(set, bin string, numeric bool) *sindex {
 	return nil
 }
 
-// list returns the indexes sorted by name.
-func (reg *sindexRegistry) list() []*sindex {
+// Indexes returns the namespace's indexes sorted by name.
+func (ns *Namespace) Indexes() []*Index {
+	reg := &ns.sindex
 	reg.mu.RLock()
 	defer reg.mu.RUnlock()
-	out := make([]*sindex, 0, len(reg.byName))
+	out := make([]*Index, 0, len(reg.byName))
 	for _, s := range reg.byName {
 		out = append(out, s)
 	}
@@ -127,24 +145,24 @@ func (reg *sindexRegistry) list() []*sindex {
 	return out
 }
 
-// createIndex registers an index and fills it from the stored records.
-func (ns *namespace) createIndex(s *sindex) ResultCode {
+// CreateIndex registers s (Name, Set, Bin and Numeric set, nothing else)
+// and fills it from the stored records. It reports false, and registers
+// nothing, when an index of that name or on the same set, bin and type
+// exists.
+func (ns *Namespace) CreateIndex(s *Index) bool {
 	reg := &ns.sindex
 	reg.mu.Lock()
 	if reg.byName == nil {
-		reg.byName = map[string]*sindex{}
+		reg.byName = map[string]*Index{}
 	}
-	if old := reg.byName[s.Name]; old != nil {
+	if reg.byName[s.Name] != nil {
 		reg.mu.Unlock()
-		if old.Set == s.Set && old.Bin == s.Bin && old.Numeric == s.Numeric {
-			return rcIndexFound
-		}
-		return rcIndexFound
+		return false
 	}
 	for _, old := range reg.byName {
 		if old.Set == s.Set && old.Bin == s.Bin && old.Numeric == s.Numeric {
 			reg.mu.Unlock()
-			return rcIndexFound
+			return false
 		}
 	}
 	s.entries = map[any]map[[20]byte]struct{}{}
@@ -161,39 +179,71 @@ func (ns *namespace) createIndex(s *sindex) ResultCode {
 		}
 		p.mu.RUnlock()
 	}
-	return rcOK
+	return true
 }
 
-func (ns *namespace) dropIndex(name string) ResultCode {
+// DropIndex removes the index named name and reports whether there was one.
+func (ns *Namespace) DropIndex(name string) bool {
 	reg := &ns.sindex
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	if reg.byName[name] == nil {
-		return rcIndexNotFound
+		return false
 	}
 	delete(reg.byName, name)
 	reg.n.Add(-1)
-	return rcOK
+	return true
 }
 
 // lookup returns the digests whose indexed value lies in [lo, hi]
 // (strings: lo == hi).
-func (s *sindex) lookup(lo, hi any) [][20]byte {
+func (s *Index) lookup(lo, hi any) [][20]byte {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out [][20]byte
-	if Equal(lo, hi) {
+	if value.Equal(lo, hi) {
 		for d := range s.entries[lo] {
 			out = append(out, d)
 		}
 		return out
 	}
 	for k, set := range s.entries {
-		if Compare(k, lo) >= 0 && Compare(k, hi) <= 0 {
+		if value.Compare(k, lo) >= 0 && value.Compare(k, hi) <= 0 {
 			for d := range set {
 				out = append(out, d)
 			}
 		}
+	}
+	return out
+}
+
+// IndexMatches returns the live records whose bin indexed by ix holds a
+// value in [lo, hi] (of lo's type), by partition, each partition's records
+// in digest order.
+func (ns *Namespace) IndexMatches(ix *Index, lo, hi any, now time.Time) map[int][]*Record {
+	out := map[int][]*Record{}
+	for _, d := range ix.lookup(lo, hi) {
+		p := ns.Partition(d)
+		p.mu.RLock()
+		r := p.recs[d]
+		p.mu.RUnlock()
+		if r == nil || !ix.covers(r) {
+			continue
+		}
+		if r.Expired(now) {
+			continue
+		}
+		// Re-check the value: the index and the record are updated under
+		// different locks.
+		v, ok := r.Bin(ix.Bin)
+		if !ok || value.TypeRank(v) != value.TypeRank(lo) || value.Compare(v, lo) < 0 || value.Compare(v, hi) > 0 {
+			continue
+		}
+		pid := PartitionID(d)
+		out[pid] = append(out[pid], r)
+	}
+	for _, recs := range out {
+		sort.Slice(recs, func(i, j int) bool { return CompareDigest(recs[i].Digest, recs[j].Digest) < 0 })
 	}
 	return out
 }
