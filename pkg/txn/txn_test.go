@@ -3,6 +3,8 @@ package txn_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +105,60 @@ func TestStaleWriterIsFenced(t *testing.T) {
 		t.Fatalf("bal = %d, want 0", got)
 	}
 	f.checkClean(t, "usr0")
+}
+
+// A rerun of a committed txnid that stops after any of its first calls
+// (before or after each is applied) must leave nothing that cleanup could
+// take for the earlier run's pending leg: the earlier run is applied once.
+// (A rerun that locked the account before claiming its log would leave an
+// entry named like the earlier run's, and cleanup would apply it again.)
+func TestRerunCrashPointsApplyOnce(t *testing.T) {
+	for k := int64(1); k <= 3; k++ {
+		for _, after := range []bool{false, true} {
+			t.Run(fmt.Sprintf("crash %d after=%v", k, after), func(t *testing.T) {
+				f := newFixture(t)
+				f.accounts(t, 0, "usr0", "usr1")
+				ctx := context.Background()
+				id := txn.NewTxnID()
+				legs := []txn.Leg{{UKey: "usr0", Amt: 50}}
+				if k%2 == 0 {
+					legs = []txn.Leg{{UKey: "usr0", Amt: -50}, {UKey: "usr1", Amt: 50}}
+				}
+				if _, err := f.manager(f.env.Client, 1).Run(ctx, id, legs...); err != nil {
+					t.Fatal(err)
+				}
+				crash := txntest.NewCrashClient(f.env.Client, k, after)
+				res, err := f.manager(crash, 2).Run(ctx, id, legs...)
+				if err == nil || res.Committed {
+					t.Fatalf("rerun of a committed txnid: %+v, %v", res, err)
+				}
+				f.clock.Advance(time.Minute) // past every lock and the sweep age
+				if _, err := f.manager(f.env.Client, 3).Cleanup(ctx, txn.CleanupOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range legs {
+					if got := f.balance(t, l.UKey); got != l.Amt {
+						t.Errorf("%s: bal %d, want %d (applied once)", l.UKey, got, l.Amt)
+					}
+				}
+				f.checkClean(t, "usr0", "usr1")
+			})
+		}
+	}
+}
+
+func TestValidateTxnIDBound(t *testing.T) {
+	if err := txn.ValidateTxnID(strings.Repeat("x", txn.MaxTxnIDLen)); err != nil {
+		t.Errorf("%d bytes: %v", txn.MaxTxnIDLen, err)
+	}
+	for _, id := range []string{strings.Repeat("x", txn.MaxTxnIDLen+1), "", "a:b"} {
+		if txn.ValidateTxnID(id) == nil {
+			t.Errorf("txnid of %d bytes %.10q accepted", len(id), id)
+		}
+	}
+	f := newFixture(t)
+	f.accounts(t, 0, "a")
+	if _, err := f.manager(f.env.Client, 1).Run(context.Background(), strings.Repeat("x", 200), txn.Leg{UKey: "a", Amt: 1}); err == nil {
+		t.Error("Run accepted a 200-byte txnid")
+	}
 }

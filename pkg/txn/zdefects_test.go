@@ -632,7 +632,27 @@ func TestZ2RerunLeavesOwnSecondaryPending(t *testing.T) {
 	w := newZWorld(t, f, "a", "b", "c")
 	x := txn.NewTxnID()
 	w.run("run 1 of X", f.manager(f.env.Client, 1), x, txn.Leg{UKey: "a", Amt: -40}, txn.Leg{UKey: "b", Amt: 40})
-	w.run("rerun of X", f.manager(f.env.Client, 2), x, txn.Leg{UKey: "a", Amt: -40}, txn.Leg{UKey: "c", Amt: 40})
+	// The rerun creates its own c:X (primary a), meets run 1's a:X, and is
+	// refused; its mark of c:X as aborted is lost, so c:X stays pending and
+	// cleanup must decide it from a:X, which is another run's: aborted.
+	c := &zClient{next: f.env.Client}
+	var created atomic.Bool
+	c.failRecord = func(call *zCall, r as.BatchRecordIfc) bool {
+		if !f.logKey("c", x)(r.BatchRec().Key) {
+			return false
+		}
+		return !created.CompareAndSwap(false, true) // the claim goes, later writes fail
+	}
+	c.before = func(call *zCall) as.Error {
+		if call.Name != "BatchOperate" && call.Write() && call.Touches(f.logKey("c", x)) && created.Load() {
+			return txntest.NotSent()
+		}
+		return nil
+	}
+	w.run("rerun of X", f.manager(c, 2), x, txn.Leg{UKey: "a", Amt: -40}, txn.Leg{UKey: "c", Amt: 40})
+	if st := f.zLogStatus("c", x); st != string(txn.StatusPending) {
+		t.Logf("hook: c:X is %q after the rerun, not pending", st)
+	}
 	w.finish()
 }
 
@@ -874,9 +894,19 @@ func TestZ7GenerationWrapReplaysStaleRelease(t *testing.T) {
 			}
 		})
 	}
+	// Z claims its log, then locks usr0: that write lands on the generation
+	// T1 remembers. Its next write on its log (the commit flip) is made
+	// while it holds usr0; T1's held write goes just before it.
+	var zLocked atomic.Bool
 	c2 := &zClient{next: f.env.Client}
+	c2.after = func(c *zCall, err as.Error) as.Error {
+		if err == nil && c.Write() && c.Touches(f.acctKey("usr0")) {
+			zLocked.Store(true)
+		}
+		return err
+	}
 	c2.before = func(c *zCall) as.Error {
-		if c.Write() && c.Touches(f.logKey("usr0", z)) {
+		if zLocked.Load() && c.Write() && c.Touches(f.logKey("usr0", z)) {
 			t.Logf("Z holds usr0 (%+v); T1's held write goes now", f.zAcct("usr0"))
 			letLand()
 		}
