@@ -1252,3 +1252,59 @@ func TestZX3ReleaseLandsAfterResolveRead(t *testing.T) {
 		w.finish()
 	})
 }
+
+// ---------------------------------------------------------------------------
+// S1
+
+// TestS1StaleCommitFlipAfterLogGenerationBroughtBack: found by the
+// simulation (seed 1879). A run stalls just before its commit flip; cleanup
+// aborts its primary (generation 1 -> 2) and rolls its legs back. If the
+// primary's generation then read 1 again (a wrap: far more writes than a log
+// ever gets, so an adversary's move, as the simulation's genwrap fault), a
+// flip checked against the generation alone would commit an aborted run
+// whose legs were rolled back. Every status write on a log is also filtered
+// on the log still being pending (stillPending), so the flip is refused.
+func TestS1StaleCommitFlipAfterLogGenerationBroughtBack(t *testing.T) {
+	f := newFixture(t)
+	srv := f.env.Server
+	if srv == nil {
+		t.Skip("needs aerolite to bring a log's generation back")
+	}
+	w := newZWorld(t, f, "usr0", "usr1")
+	ctx := context.Background()
+	tx := txn.NewTxnID()
+	legs := []txn.Leg{{UKey: "usr0", Amt: -40}, {UKey: "usr1", Amt: 40}}
+	stalled, resume := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	c := &zClient{next: f.env.Client}
+	c.before = func(call *zCall) as.Error {
+		if _, gen := call.GenChecked(); gen && call.Name == "Put" && call.Touches(f.logKey("usr0", tx)) && held.CompareAndSwap(false, true) {
+			close(stalled)
+			<-resume // the commit flip goes when resumed
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := f.manager(c, 1).Run(ctx, tx, legs...)
+		w.note("T", tx, legs, res, err)
+	}()
+	select {
+	case <-stalled:
+	case <-done:
+		t.Fatal("hook: T made no commit flip")
+	}
+	f.clock.Advance(time.Minute)
+	rep, err := f.manager(f.env.Client, 2).Cleanup(ctx, txn.CleanupOptions{})
+	t.Logf("cleanup while T stalls: %+v, %v", rep, err)
+	if st := f.zLogStatus("usr0", tx); st != string(txn.StatusAborted) {
+		t.Fatalf("cleanup left T's primary %q, want aborted", st)
+	}
+	if err := srv.SetKeyGeneration(f.env.Namespace, txn.LogSetName(f.set), txn.LogKey("usr0", tx), 1); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	<-done
+	w.finish()
+}
