@@ -64,7 +64,7 @@ func expCompare(op int, t expType, a, b any) (any, bool) {
 		if !ok1 || !ok2 {
 			return nil, false
 		}
-		return expCmpResult(op, expCompareInts(x, y)), true
+		return expCmpResult(op, cmp.Compare(x, y)), true
 	case expTypeFloat:
 		x, ok1 := a.(float64)
 		y, ok2 := b.(float64)
@@ -102,16 +102,6 @@ func expCompare(op int, t expType, a, b any) (any, bool) {
 
 func expB2i(b bool) int {
 	if b {
-		return 1
-	}
-	return 0
-}
-
-func expCompareInts(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
 		return 1
 	}
 	return 0

@@ -23,6 +23,7 @@ package value
 
 import (
 	"bytes"
+	"cmp"
 	"sort"
 )
 
@@ -167,14 +168,7 @@ func Compare(a, b any) int {
 		}
 		return 1
 	case int64:
-		y := b.(int64)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return cmp.Compare(x, b.(int64))
 	case float64:
 		y := b.(float64)
 		switch {
@@ -185,9 +179,9 @@ func Compare(a, b any) int {
 		}
 		return 0
 	case string:
-		return compareStrings(x, b.(string))
+		return cmp.Compare(x, b.(string))
 	case GeoJSON:
-		return compareStrings(string(x), string(b.(GeoJSON)))
+		return cmp.Compare(x, b.(GeoJSON))
 	case []byte:
 		return bytes.Compare(x, b.([]byte))
 	case *List:
@@ -203,10 +197,10 @@ func Compare(a, b any) int {
 				return c
 			}
 		}
-		return cmpInt(len(x.Items), len(y.Items))
+		return cmp.Compare(len(x.Items), len(y.Items))
 	case *Map:
 		y := b.(*Map)
-		if c := cmpInt(len(x.Entries), len(y.Entries)); c != 0 {
+		if c := cmp.Compare(len(x.Entries), len(y.Entries)); c != 0 {
 			return c
 		}
 		for i := range x.Entries {
@@ -225,26 +219,6 @@ func Compare(a, b any) int {
 func isWildcard(v any) bool {
 	_, ok := v.(Wildcard)
 	return ok
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Equal reports whether two values are the same value (no wildcards).
