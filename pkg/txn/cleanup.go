@@ -173,7 +173,7 @@ func (m *Manager) sweepLog(ctx context.Context, l *LogRecord, opts CleanupOption
 		rep.LogsFinalized = 1
 		return rep
 	}
-	rep.LogsFinalized = m.finalizeLogs(ctx, []*LogRecord{l}, []Decision{d})
+	rep.LogsFinalized = m.finalizeLogs([]*LogRecord{l}, []Decision{d})
 	if rep.LogsFinalized == 0 {
 		rep.LogsPending = 1 // left for the next round
 	}
@@ -266,31 +266,23 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 			return fail(err)
 		}
 	}
-	rep.LogsFinalized = m.finalizeLogs(ctx, logs, fates)
+	rep.LogsFinalized = m.finalizeLogs(logs, fates)
 	return rep
 }
 
 // entriesGone reports whether none of entries is pending on the account.
 func (m *Manager) entriesGone(ctx context.Context, key *as.Key, entries []any) (bool, error) {
-	bo := m.backoffer("read pending entries")
-	for {
-		rec, err := m.client.Get(m.cfg.readPolicy(), key, lock.BinPending)
-		switch lock.Classify(err) {
-		case lock.OK:
-			pending := lock.StringList(rec.Bins[lock.BinPending])
-			for _, e := range entries {
-				if slices.Contains(pending, e.(string)) {
-					return false, nil
-				}
-			}
-			return true, nil
-		case lock.Fatal, lock.Conflict:
-			return false, err
-		}
-		if err := bo.Backoff(ctx, err); err != nil {
-			return false, err
+	rec, err := m.get(ctx, key, lock.BinPending)
+	if err != nil || rec == nil {
+		return false, err
+	}
+	pending := lock.StringList(rec.Bins[lock.BinPending])
+	for _, e := range entries {
+		if slices.Contains(pending, e.(string)) {
+			return false, nil
 		}
 	}
+	return true, nil
 }
 
 // siblings returns l and stubs of the other logs of its run (from its legs

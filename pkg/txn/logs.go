@@ -22,24 +22,36 @@ func (m *Manager) logBins(run string, leg Leg, txnid string, legs []Leg) as.BinM
 	return b
 }
 
-// readLog reads a log record; nil if it does not exist. Reads are retried
-// on transient errors.
+// readLog reads a log record; nil if it does not exist.
 func (m *Manager) readLog(ctx context.Context, ukey, txnid string) (*LogRecord, error) {
 	key, err := m.logKey(ukey, txnid)
 	if err != nil {
 		return nil, err
 	}
-	bo := m.backoffer(fmt.Sprintf("read log %s:%s", ukey, txnid))
+	rec, err := m.get(ctx, key)
+	if err != nil || rec == nil {
+		if err != nil {
+			err = fmt.Errorf("read log %s:%s: %w", ukey, txnid, err)
+		}
+		return nil, err
+	}
+	return decodeLog(rec)
+}
+
+// get reads a record (nil if it does not exist), retrying what failed
+// without effect: reads are always safe to repeat.
+func (m *Manager) get(ctx context.Context, key *as.Key, bins ...string) (*as.Record, error) {
+	bo := m.backoffer("read")
 	for {
-		rec, err := m.client.Get(m.cfg.readPolicy(), key)
+		rec, err := m.client.Get(m.cfg.readPolicy(), key, bins...)
 		if lock.HasCode(err, types.KEY_NOT_FOUND_ERROR) {
 			return nil, nil
 		}
 		switch lock.Classify(err) {
 		case lock.OK:
-			return decodeLog(rec)
+			return rec, nil
 		case lock.Fatal, lock.Conflict:
-			return nil, fmt.Errorf("read log %s:%s: %w", ukey, txnid, err)
+			return nil, err
 		}
 		if err := bo.Backoff(ctx, err); err != nil {
 			return nil, err
@@ -59,7 +71,7 @@ func (m *Manager) createLog(ctx context.Context, ukey, txnid string, bins as.Bin
 	wp := m.cfg.writePolicy()
 	wp.RecordExistsAction = as.CREATE_ONLY
 	wp.SendKey = true
-	bo := m.backoffer(fmt.Sprintf("create log %s:%s", ukey, txnid))
+	bo := m.backoffer("create log")
 	for {
 		err := m.client.Put(wp, key, bins)
 		switch lock.Classify(err) {
@@ -80,7 +92,7 @@ func (m *Manager) createLog(ctx context.Context, ukey, txnid string, bins as.Bin
 			return nil, fmt.Errorf("create log %s:%s: %w", ukey, txnid, err)
 		}
 		if err := bo.Backoff(ctx, err); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create log %s:%s: %w", ukey, txnid, err)
 		}
 	}
 }
@@ -139,22 +151,33 @@ func stillPending(run string) *as.Expression {
 		as.ExpEq(as.ExpStringBin(LogRun), as.ExpStringVal(run)))
 }
 
+// statusWrite is a batch write recording st on log l, filtered on the
+// log still being pending and l's run's (stillPending) and, when gen is
+// not 0, checked against that generation.
+func (m *Manager) statusWrite(l *LogRecord, st Status, gen uint32) (as.BatchRecordIfc, error) {
+	k, err := m.logKey(l.UKey, l.TxnID)
+	if err != nil {
+		return nil, err
+	}
+	p := as.NewBatchWritePolicy()
+	p.RecordExistsAction = as.UPDATE_ONLY
+	p.FilterExpression = stillPending(l.Run)
+	if gen != 0 {
+		p.GenerationPolicy = as.EXPECT_GEN_EQUAL
+		p.Generation = gen
+	}
+	return as.NewBatchWrite(p, k, as.PutOp(as.NewBin(LogStatus, string(st)))), nil
+}
+
 // markOwnLogs returns batch writes that record st on a run's own logs,
 // each checked against the generation the run created it with and still
 // pending: they apply only to a log still exactly as the run wrote it.
-func (m *Manager) markOwnLogs(txnid string, logs []*LogRecord, st Status) []as.BatchRecordIfc {
+func (m *Manager) markOwnLogs(logs []*LogRecord, st Status) []as.BatchRecordIfc {
 	var recs []as.BatchRecordIfc
 	for _, l := range logs {
-		k, err := m.logKey(l.UKey, txnid)
-		if err != nil {
-			continue
+		if r, err := m.statusWrite(l, st, l.Gen); err == nil {
+			recs = append(recs, r)
 		}
-		p := as.NewBatchWritePolicy()
-		p.RecordExistsAction = as.UPDATE_ONLY
-		p.GenerationPolicy = as.EXPECT_GEN_EQUAL
-		p.Generation = l.Gen
-		p.FilterExpression = stillPending(l.Run)
-		recs = append(recs, as.NewBatchWrite(p, k, as.PutOp(as.NewBin(LogStatus, string(st)))))
 	}
 	return recs
 }
@@ -162,21 +185,17 @@ func (m *Manager) markOwnLogs(txnid string, logs []*LogRecord, st Status) []as.B
 // finalizeLogs records decisions on logs still pending, in one batch
 // (best effort: a log left pending is decided again by the next sweep).
 // Each write applies only to a log that is still pending and was written
-// by the decided run: it copies a decision, never makes one.
-func (m *Manager) finalizeLogs(ctx context.Context, logs []*LogRecord, decs []Decision) int {
+// by the decided run: it copies a decision, never makes one. It returns
+// how many logs it finalized.
+func (m *Manager) finalizeLogs(logs []*LogRecord, decs []Decision) int {
 	var recs []as.BatchRecordIfc
 	for i, l := range logs {
 		if l.Status != StatusPending || decs[i] == Undecided {
 			continue
 		}
-		k, err := m.logKey(l.UKey, l.TxnID)
-		if err != nil {
-			continue
+		if r, err := m.statusWrite(l, decs[i].status(), 0); err == nil {
+			recs = append(recs, r)
 		}
-		p := as.NewBatchWritePolicy()
-		p.RecordExistsAction = as.UPDATE_ONLY
-		p.FilterExpression = stillPending(l.Run)
-		recs = append(recs, as.NewBatchWrite(p, k, as.PutOp(as.NewBin(LogStatus, string(decs[i].status())))))
 	}
 	if len(recs) == 0 {
 		return 0

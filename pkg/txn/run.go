@@ -178,7 +178,7 @@ func (r *runState) apply(ctx context.Context) {
 		ops := lock.ReleaseOps(lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
 		recs = append(recs, as.NewBatchWrite(lock.BatchReleasePolicy(lk), lk.Key, ops...))
 	}
-	recs = append(recs, m.markOwnLogs(r.txnid(), r.logs[1:], StatusCommitted)...)
+	recs = append(recs, m.markOwnLogs(r.logs[1:], StatusCommitted)...)
 	berr := m.client.BatchOperate(m.cfg.batchPolicy(), recs)
 	for i, lk := range r.locks {
 		br := recs[i].BatchRec()
@@ -221,7 +221,7 @@ func (r *runState) abandon(ctx context.Context, o Outcome, step string, cause er
 			own = append(own, l)
 		}
 	}
-	if recs := m.markOwnLogs(r.txnid(), own, StatusAborted); len(recs) > 0 {
+	if recs := m.markOwnLogs(own, StatusAborted); len(recs) > 0 {
 		_ = m.client.BatchOperate(m.cfg.batchPolicy(), recs)
 	}
 	return r.fail(o, step, cause)
