@@ -21,6 +21,26 @@ build: ## Build every command into bin/.
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+CONTROLLER_GEN := $(BIN)/tools/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+$(CONTROLLER_GEN):
+	@mkdir -p $(BIN)/tools
+	GOBIN=$(BIN)/tools $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	mv $(BIN)/tools/controller-gen $@
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration into config/.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: generate-check
+generate-check: manifests generate ## Fail if `make manifests generate` changes the tree.
+	@out=$$(git status --porcelain -- api config controllers); if [ -n "$$out" ]; then echo "generated files are stale: run 'make manifests generate' and commit the result:"; echo "$$out"; git diff --stat -- api config controllers; exit 1; fi
+
 .PHONY: fmt
 fmt: ## gofmt the tree.
 	gofmt -w $$(git ls-files '*.go')
