@@ -1,0 +1,127 @@
+// Command manager is the mxn operator: it runs LoadTests, Reconciliations
+// and Cleanups as Jobs of the project image's mxn command.
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	_ "time/tzdata" // schedules' time zones, also in an image without /usr/share/zoneinfo
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	mxnv1 "github.com/mxnlabs/mxn/api/v1alpha1"
+	"github.com/mxnlabs/mxn/controllers"
+	webhookv1 "github.com/mxnlabs/mxn/internal/webhook/v1alpha1"
+)
+
+// defaultWorkerImage is the image worker pods run when neither the resource
+// nor --worker-image names one.
+const defaultWorkerImage = "ghcr.io/mxnlabs/mxn:latest"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+	var (
+		metricsAddr, probeAddr, watchNamespace, workerImage string
+		leaderElect, secureMetrics, enableWebhooks, http2   bool
+	)
+	fs.StringVar(&metricsAddr, "metrics-bind-address", "0", "address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP, 0 to disable)")
+	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
+	fs.BoolVar(&leaderElect, "leader-elect", false, "elect a leader, so that only one manager of several replicas acts")
+	fs.BoolVar(&secureMetrics, "metrics-secure", true, "serve metrics over HTTPS, to authenticated and authorized clients only")
+	fs.BoolVar(&enableWebhooks, "enable-webhooks", true, "serve the validating webhooks (needs a serving certificate in the webhook server's cert dir)")
+	fs.BoolVar(&http2, "enable-http2", false, "allow HTTP/2 on the metrics and webhook servers (off: CVE-2023-44487)")
+	fs.StringVar(&watchNamespace, "watch-namespace", os.Getenv("WATCH_NAMESPACE"), "only watch these namespaces (comma-separated; default: all)")
+	fs.StringVar(&workerImage, "worker-image", envOr("MXN_WORKER_IMAGE", defaultWorkerImage), "image of worker pods whose resource names none (env MXN_WORKER_IMAGE)")
+	opts := zap.Options{Development: false}
+	opts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(mxnv1.AddToScheme(scheme))
+
+	var tlsOpts []func(*tls.Config)
+	if !http2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics, TLSOpts: tlsOpts}
+	if secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	mgrOpts := ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsOpts,
+		HealthProbeBindAddress: probeAddr,
+		LeaderElection:         leaderElect,
+		LeaderElectionID:       "mxn-operator.mxnlabs.io",
+		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
+	}
+	if ns := strings.TrimSpace(watchNamespace); ns != "" {
+		mgrOpts.Cache.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range strings.Split(ns, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				mgrOpts.Cache.DefaultNamespaces[n] = cache.Config{}
+			}
+		}
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), mgrOpts)
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	conn := controllers.NewClientCache()
+	defer conn.Close()
+	if err := controllers.Setup(mgr, controllers.Options{Clock: clock.RealClock{}, Connector: conn, WorkerImage: workerImage}); err != nil {
+		return err
+	}
+	if enableWebhooks {
+		if err := webhookv1.SetupWebhooksWithManager(mgr); err != nil {
+			return fmt.Errorf("set up webhooks: %w", err)
+		}
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("ready check: %w", err)
+	}
+	log.Info("starting manager", "workerImage", workerImage, "watchNamespace", watchNamespace)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		return fmt.Errorf("run manager: %w", err)
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
