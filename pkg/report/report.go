@@ -75,15 +75,15 @@ type Cleanup struct {
 // Reconcile is a reconciliation's counts with a bounded sample of the
 // drifted accounts.
 type Reconcile struct {
-	Checked      int64 `json:"checked"`
-	Balanced     int64 `json:"balanced"`
-	Drifted      int64 `json:"drifted"`
-	LockFailed   int64 `json:"lock_failed"`
-	TotalDrift   int64 `json:"total_drift"`
-	TotalBalance int64 `json:"total_bal"`
-	TotalLogged  int64 `json:"total_log_amt"`
-	TotalPending int64 `json:"total_pend_amt"`
-	NonFinalLogs int64 `json:"non_final_logs"`
+	Checked      int64  `json:"checked"`
+	Balanced     int64  `json:"balanced"`
+	Drifted      int64  `json:"drifted"`
+	LockFailed   int64  `json:"lock_failed"`
+	TotalDrift   int64  `json:"total_drift"`
+	TotalBalance int64  `json:"total_bal"`
+	TotalLogged  int64  `json:"total_log_amt"`
+	TotalPending int64  `json:"total_pend_amt"`
+	NonFinalLogs int64  `json:"non_final_logs"`
 	Verdict      string `json:"verdict"`
 	// Sample of the drifted accounts, at most the --max-drifted asked for
 	// and fewer when the report would not fit in MaxBytes; SampleTruncated
