@@ -125,8 +125,11 @@ func (r *Report) Encode() ([]byte, error) {
 		if r.Reconcile == nil || len(r.Reconcile.Sample) == 0 {
 			return nil, fmt.Errorf("%w: %d bytes", ErrTooBig, len(b))
 		}
-		// Drop enough in one go: an entry costs at least 60 bytes.
-		drop := max(1, (len(b)-MaxBytes)/60)
+		// Drop about enough in one go, by the sample's average entry size
+		// (dropping by a smaller guessed size would drop too many).
+		sb, _ := json.Marshal(r.Reconcile.Sample)
+		per := max(1, len(sb)/len(r.Reconcile.Sample))
+		drop := max(1, (len(b)-MaxBytes+per-1)/per)
 		r.Reconcile.Sample = r.Reconcile.Sample[:max(0, len(r.Reconcile.Sample)-drop)]
 		r.Reconcile.SampleTruncated = true
 	}

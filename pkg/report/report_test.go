@@ -56,3 +56,19 @@ func TestWriteFileRoundTrip(t *testing.T) {
 		t.Error("write into a missing directory succeeded")
 	}
 }
+
+// The trimmed sample keeps as many entries as fit, not far fewer.
+func TestEncodeKeepsMostThatFit(t *testing.T) {
+	r := &Report{Kind: KindReconcile, Reconcile: &Reconcile{Drifted: 100}}
+	for i := 0; i < 100; i++ {
+		r.Reconcile.Sample = append(r.Reconcile.Sample, DriftedAccount{UKey: fmt.Sprintf("usr%d", i), Balance: 1, Drift: 1})
+	}
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := len(`{"ukey":"usr10","bal":1,"log_amt":0,"pend_amt":0,"drift":1},`)
+	if len(b) > MaxBytes || len(b) < MaxBytes-2*one {
+		t.Fatalf("%d bytes: want close to %d", len(b), MaxBytes)
+	}
+}
