@@ -19,6 +19,9 @@ type VerifyOptions struct {
 	// SweepAge is passed to every cleanup round. Default TTL + grace: every
 	// writer has stopped, so a run whose locks have all expired is dead.
 	SweepAge time.Duration
+	// MinAge is passed to every cleanup round (default 0: every writer
+	// has stopped).
+	MinAge time.Duration
 	// Timeout bounds the cleanup rounds (not the first wait nor the
 	// reconciliation); default 2 minutes.
 	Timeout time.Duration
@@ -107,7 +110,7 @@ var errNotClean = errors.New("cleanup not finished")
 // cleanUntilClean runs cleanup rounds until one is clean and changed
 // nothing, summing them into rep.Cleanup.
 func (m *Manager) cleanUntilClean(ctx context.Context, opts VerifyOptions, rep *VerifyReport) error {
-	copts := CleanupOptions{SweepAge: opts.SweepAge, Partitions: opts.Partitions, UKey: opts.UKey, Concurrency: opts.Concurrency}
+	copts := CleanupOptions{MinAge: opts.MinAge, SweepAge: opts.SweepAge, Partitions: opts.Partitions, UKey: opts.UKey, Concurrency: opts.Concurrency}
 	start := opts.Now()
 	deadline := start.Add(opts.Timeout)
 	for {
