@@ -114,3 +114,18 @@ func clientPolicy(cfg *globalConfig) *as.ClientPolicy {
 	policy.TlsConfig = cfg.tlsConfig
 	return policy
 }
+
+// authArgs repeats the credential and TLS flags for a subprocess (tst's
+// workers); the password reaches it through the inherited environment.
+func (cfg *globalConfig) authArgs() []string {
+	var args []string
+	for _, f := range []struct{ flag, v string }{
+		{"--user", cfg.User}, {"--tls-ca-file", cfg.TLSCAFile}, {"--tls-cert-file", cfg.TLSCertFile},
+		{"--tls-key-file", cfg.TLSKeyFile}, {"--tls-name", cfg.TLSName},
+	} {
+		if f.v != "" {
+			args = append(args, f.flag, f.v)
+		}
+	}
+	return args
+}
