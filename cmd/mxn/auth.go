@@ -50,11 +50,18 @@ func (cfg *globalConfig) resolveAuth() error {
 			cfg.TLSName = v
 		}
 	}
-	tc, err := buildTLSConfig(cfg.TLSCAFile, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSName)
+	name := cfg.TLSName
+	if !cfg.changed("tls-name") && cfg.TLSCAFile == "" && cfg.TLSCertFile == "" {
+		name = "" // from the environment, with TLS off: unused
+	}
+	tc, err := buildTLSConfig(cfg.TLSCAFile, cfg.TLSCertFile, cfg.TLSKeyFile, name)
 	if err != nil {
 		return usageError{err}
 	}
 	cfg.tlsConfig = tc
+	if tc == nil {
+		cfg.TLSName = "" // no TLS: hosts get no TLS name
+	}
 	return nil
 }
 

@@ -40,5 +40,5 @@ func withReport(cmd *cobra.Command, kind string, body func(rep *report.Report) e
 		}
 		return werr
 	}
-	return nil
+	return err
 }

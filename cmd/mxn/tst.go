@@ -218,7 +218,9 @@ func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.
 			"--zipf", strconv.FormatFloat(f.zipf, 'g', -1, 64),
 			"--lock-ttl", f.lf.ttl.String(), "--lock-grace", f.lf.grace.String(),
 			"--progress", "0", "--log-level", "none"}
-		args = append(args, cfg.authArgs()...)
+		if !cfg.Embedded {
+			args = append(args, cfg.authArgs()...)
+		}
 		w := &worker{cmd: exec.Command(exe, args...)}
 		w.cmd.Env = append(os.Environ(), "AEROSPIKE_HOSTS="+hostList(cfg.Hosts))
 		w.cmd.Stdout = &w.out
