@@ -279,7 +279,10 @@ func TestRtxnsBarrierAndProgress(t *testing.T) {
 	go func() { defer wg.Done(); results[0] = mxn(t, runArgs(0)...) }()
 	// Worker 0 waits for worker 1.
 	c := testClient(t)
-	waitFor(t, func() bool { n, _, _ := runstate.Ready(context.Background(), c, "test", "wbarrun", "run1"); return n == 1 })
+	waitFor(t, func() bool {
+		n, _, _ := runstate.Ready(context.Background(), c, "test", "wbarrun", "run1")
+		return n == 1
+	})
 	time.Sleep(200 * time.Millisecond)
 	if ps, err := runstate.ReadProgress(context.Background(), c, "test", "wbarrun", "run1", 2); err != nil || ps[0] != nil {
 		t.Fatalf("progress before the barrier opened: %v, %v", ps, err)
@@ -313,7 +316,10 @@ func TestRtxnsBarrierAndProgress(t *testing.T) {
 		defer wg.Done()
 		lone = mxn(t, "-s", "wbar", "rtxns", "--records", "10", "--count", "5", "--progress", "0", "--run-id", "run2", "--workers", "2")
 	}()
-	waitFor(t, func() bool { n, _, _ := runstate.Ready(context.Background(), c, "test", "wbarrun", "run2"); return n == 1 })
+	waitFor(t, func() bool {
+		n, _, _ := runstate.Ready(context.Background(), c, "test", "wbarrun", "run2")
+		return n == 1
+	})
 	if err := runstate.Release(context.Background(), c, "test", "wbarrun", "run2"); err != nil {
 		t.Fatal(err)
 	}
