@@ -9,7 +9,7 @@ import (
 
 func TestHelpExitsZero(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{nil, {"--help"}, {"help", "put"}, {"op", "--help"}} {
+	for _, args := range [][]string{nil, {"--help"}, {"help", "put"}, {"op", "--help"}, {"init", "--help"}, {"verify", "--help"}, {"rtxns", "--help"}} {
 		r := runEnv(t, nil, args...)
 		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage:") {
 			t.Errorf("mxn %v: exit %d, stderr %q, stdout %.80q", args, r.code, r.stderr, r.stdout)

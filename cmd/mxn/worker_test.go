@@ -352,3 +352,26 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The help documents the new commands and flags.
+func TestWorkerFlagsInHelp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"init ", "verify ", "--summary-file", "--user", "AEROSPIKE_PASSWORD", "--tls-ca-file", "--tls-cert-file", "--tls-key-file", "--tls-name", "AEROSPIKE_TLS_NAME"}},
+		{[]string{"rtxns", "--help"}, []string{"--run-id", "--worker ", "--workers", "--barrier-timeout", "--flush-every", "barrier:<run-id>", "progress:<run-id>:<worker>"}},
+		{[]string{"verify", "--help"}, []string{"--partitions", "--max-drifted", "--timeout", "--lock-ttl"}},
+		{[]string{"rcn", "--help"}, []string{"--max-drifted"}},
+		{[]string{"cln", "--help"}, []string{"--until-clean", "--timeout"}},
+		{[]string{"init", "--help"}, []string{"--records"}},
+	} {
+		r := runEnv(t, nil, tc.args...)
+		for _, w := range tc.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("mxn %v: help lacks %q", tc.args, w)
+			}
+		}
+	}
+}
