@@ -9,7 +9,7 @@ import (
 
 func TestHelpExitsZero(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{nil, {"--help"}, {"help", "put"}, {"op", "--help"}} {
+	for _, args := range [][]string{nil, {"--help"}, {"help", "put"}, {"op", "--help"}, {"init", "--help"}, {"verify", "--help"}, {"rtxns", "--help"}} {
 		r := runEnv(t, nil, args...)
 		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage:") {
 			t.Errorf("mxn %v: exit %d, stderr %q, stdout %.80q", args, r.code, r.stderr, r.stdout)
@@ -110,6 +110,28 @@ func TestFlagErrorsNameFlagAndValue(t *testing.T) {
 		{[]string{"idx", "--timeout", "-1s"}, "--timeout -1s must not be negative"},
 		{[]string{"mputs", "--count", "0"}, "--count 0 must be at least 1"},
 		{[]string{"lck", "-u", "a", "--lock-wait", "-1s"}, "--lock-wait -1s must not be negative"},
+		{[]string{"rcn", "--max-drifted", "1001"}, "--max-drifted 1001 out of range 0..1000"},
+		{[]string{"verify", "--max-drifted", "-1"}, "--max-drifted -1 out of range 0..1000"},
+		{[]string{"verify", "--timeout", "0s"}, "--timeout 0s must be positive"},
+		{[]string{"verify", "--partitions", "1:x"}, "--partitions: partition range"},
+		{[]string{"verify", "--lock-ttl", "0s"}, "--lock-ttl 0s must be positive"},
+		{[]string{"cln", "--timeout", "0s"}, "--timeout 0s must be positive"},
+		{[]string{"cln", "--until-clean", "--dry-run"}, "--until-clean and --dry-run"},
+		{[]string{"init", "--records", "0"}, "--records 0 must be at least 1"},
+		{[]string{"-s", "*", "init"}, "only lists sets"},
+		{[]string{"rtxns", "--worker", "1"}, "--worker and --workers need --run-id"},
+		{[]string{"rtxns", "--workers", "4"}, "--worker and --workers need --run-id"},
+		{[]string{"rtxns", "--run-id", "r", "--workers", "0"}, "--workers 0 must be at least 1"},
+		{[]string{"rtxns", "--run-id", "r", "--workers", "3", "--worker", "3"}, "--worker 3 out of range 0..2"},
+		{[]string{"rtxns", "--run-id", "r", "--worker", "-1"}, "--worker -1 out of range 0..0"},
+		{[]string{"rtxns", "--run-id", "r", "--barrier-timeout", "0s"}, "--barrier-timeout 0s must be positive"},
+		{[]string{"rtxns", "--run-id", "r", "--flush-every", "-1s"}, "--flush-every -1s must be positive"},
+		{[]string{"rtxns", "--run-id", "a:b"}, `--run-id "a:b"`},
+		{[]string{"--tls-cert-file", "c.pem", "get", "-u", "a"}, "--tls-cert-file needs --tls-key-file"},
+		{[]string{"--tls-key-file", "k.pem", "get", "-u", "a"}, "--tls-key-file needs --tls-cert-file"},
+		{[]string{"--tls-ca-file", "/nonexistent/ca.pem", "get", "-u", "a"}, "--tls-ca-file: open /nonexistent/ca.pem"},
+		{[]string{"--tls-cert-file", "/nonexistent/c.pem", "--tls-key-file", "/nonexistent/k.pem", "get", "-u", "a"}, "--tls-cert-file: stat /nonexistent/c.pem"},
+		{[]string{"--tls-name", "db", "get", "-u", "a"}, `--tls-name "db" needs --tls-ca-file`},
 	}
 	for _, tc := range cases {
 		args := append([]string{"--port", port}, tc.args...)

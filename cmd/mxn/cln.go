@@ -9,6 +9,7 @@ import (
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/cobra"
 
+	"github.com/mxnlabs/mxn/pkg/report"
 	"github.com/mxnlabs/mxn/pkg/txn"
 )
 
@@ -53,6 +54,8 @@ func (f *cleanupFlags) options(cfg *globalConfig) (txn.CleanupOptions, error) {
 
 func newClnCmd() *cobra.Command {
 	var f cleanupFlags
+	var untilClean bool
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "cln",
 		Short: "Finish failed transactions: roll forward the committed, roll back the rest",
@@ -65,33 +68,69 @@ pending transaction older than --min-age at its commit point, roll committed
 ones forward and the rest back, and write the result in one fenced release.
 Safe beside live traffic and other cleaners. Prints a JSON report
 (logs_pending counts logs left pending because they are younger than
---sweep-age).`,
+--sweep-age).
+
+With --until-clean (only once every writer has stopped), wait until their
+locks have expired, then clean in rounds until one is clean and changes
+nothing, for at most --timeout; the JSON report sums the rounds, and the
+exit status is 1 if cleanup did not finish. With --summary-file the report
+(kind "cln") holds the counts.`,
 		Example: `  mxn cln
   mxn cln --dry-run
-  mxn cln --partitions 2048:2048 --min-age 5s`,
+  mxn cln --partitions 2048:2048 --min-age 5s
+  mxn cln --until-clean --timeout 5m --summary-file /dev/termination-log`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := configOf(cmd)
-			if err != nil {
-				return err
-			}
-			opts, err := f.options(cfg)
-			if err != nil {
-				return err
-			}
-			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
-				m, _, err := newManager(c, cfg, &f.lf)
+			return withReport(cmd, report.KindCleanup, func(out *report.Report) error {
+				cfg, err := configOf(cmd)
 				if err != nil {
 					return err
 				}
-				rep, err := m.Cleanup(cmd.Context(), opts)
-				if perr := printJSON(cfg.Stdout, rep); perr != nil {
-					return perr
+				opts, err := f.options(cfg)
+				if err != nil {
+					return err
 				}
-				return err
+				if err := positive("timeout", timeout); err != nil {
+					return err
+				}
+				if untilClean && opts.DryRun {
+					return usageErrorf("--until-clean and --dry-run: a dry run never comes clean")
+				}
+				return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
+					m, _, err := newManager(c, cfg, &f.lf)
+					if err != nil {
+						return err
+					}
+					if untilClean {
+						vo := txn.VerifyOptions{Partitions: opts.Partitions, UKey: opts.UKey, Concurrency: opts.Concurrency,
+							Timeout: timeout, SkipReconcile: true}
+						if cmd.Flags().Changed("sweep-age") {
+							vo.SweepAge = opts.SweepAge
+						}
+						if cmd.Flags().Changed("min-age") {
+							vo.MinAge = opts.MinAge
+						}
+						vr, err := m.Verify(cmd.Context(), vo)
+						out.Cleanup = report.FromCleanup(&vr.Cleanup, vr.Clean)
+						if perr := printJSON(cfg.Stdout, vr.Cleanup); perr != nil {
+							return perr
+						}
+						return err
+					}
+					rep, err := m.Cleanup(cmd.Context(), opts)
+					if rep != nil {
+						out.Cleanup = report.FromCleanup(rep, err == nil && rep.Clean())
+					}
+					if perr := printJSON(cfg.Stdout, rep); perr != nil {
+						return perr
+					}
+					return err
+				})
 			})
 		},
 	}
 	addCleanupFlags(cmd, &f)
+	cmd.Flags().BoolVar(&untilClean, "until-clean", false, "once every writer has stopped: wait --lock-ttl + --lock-grace, then clean in rounds until one is clean and changes nothing (--sweep-age default ttl + grace, --min-age default 0)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "with --until-clean: longest time the rounds may take")
 	return cmd
 }
 
@@ -139,11 +178,9 @@ printed as one JSON line at the end.`,
 					if r != nil {
 						cfg.Log.Inff("round %d: accounts %d, rolled forward %d, rolled back %d, undecided %d, busy %d",
 							rounds, r.Accounts, r.RolledForward, r.RolledBack, r.Undecided, r.Busy)
-						total.RolledForward += r.RolledForward
-						total.RolledBack += r.RolledBack
-						total.Amount += r.Amount
-						total.StaleLocks += r.StaleLocks
-						total.Accounts += r.Accounts
+						counts := *r
+						counts.Errors = nil // logged above, per round
+						total.Merge(&counts)
 					}
 				})
 				return printJSON(cfg.Stdout, map[string]any{"rounds": rounds, "totals": total})

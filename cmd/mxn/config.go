@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -53,6 +54,20 @@ type globalConfig struct {
 	LogLevel string
 	Log      *logger
 
+	// SummaryFile receives the worker report (pkg/report) of rtxns, init,
+	// cln, rcn and verify; in a pod, /dev/termination-log.
+	SummaryFile string
+
+	// Credentials and TLS (see auth.go). The password comes only from the
+	// environment and is never printed.
+	User        string
+	password    string
+	TLSCAFile   string
+	TLSCertFile string
+	TLSKeyFile  string
+	TLSName     string
+	tlsConfig   *tls.Config
+
 	Stdout io.Writer // command output (records, answers)
 	Stderr io.Writer // logs, progress, errors
 
@@ -86,6 +101,8 @@ func (cfg *globalConfig) bindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&cfg.FPct, "fpct", 0, "injected failure rate in tenths of a percent (0..1000; 50 = 5%)")
 	fs.Int64Var(&cfg.Seed, "seed", 0, "random seed (default: time-based, logged at dbg)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "err", "log level: none|err|wrn|inf|dbg")
+	fs.StringVar(&cfg.SummaryFile, "summary-file", "", "rtxns, init, cln, rcn, verify: also write the report as compact JSON (at most 4096 bytes) to this file, also on failure (e.g. /dev/termination-log)")
+	bindAuthFlags(fs, cfg)
 }
 
 // resolve validates the flags and applies the environment. It runs once;
@@ -119,6 +136,9 @@ func (cfg *globalConfig) doResolve() error {
 		cfg.Seed = time.Now().UnixNano()
 	}
 	cfg.Log.Dbgf("seed %d", cfg.Seed)
+	if err := cfg.resolveAuth(); err != nil {
+		return err
+	}
 	if cfg.Embedded {
 		return nil // connect starts the server and ignores host settings
 	}

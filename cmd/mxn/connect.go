@@ -107,8 +107,14 @@ func connect(cfg *globalConfig) (as.ClientIfc, func(), error) {
 		return nil, nil, errors.New("no Aerospike hosts configured")
 	}
 
-	policy := as.NewClientPolicy()
-	policy.Timeout = connectTimeout
+	policy := clientPolicy(cfg)
+	if cfg.TLSName != "" && !cfg.Embedded {
+		for i, h := range hosts {
+			th := *h
+			th.TLSName = cfg.TLSName
+			hosts[i] = &th
+		}
+	}
 	cfg.Log.Dbgf("connecting to %s", hostList(hosts))
 	client, aerr := as.NewClientWithPolicyAndHost(policy, hosts...)
 	if aerr != nil {

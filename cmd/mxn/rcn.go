@@ -7,6 +7,7 @@ import (
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/cobra"
 
+	"github.com/mxnlabs/mxn/pkg/report"
 	"github.com/mxnlabs/mxn/pkg/txn"
 )
 
@@ -17,7 +18,7 @@ var errUnbalanced = errors.New("reconciliation failed")
 
 func newRcnCmd() *cobra.Command {
 	var partitions string
-	var concurrency int
+	var concurrency, maxDrifted int
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "rcn",
@@ -32,39 +33,45 @@ With --ukey one account; otherwise every account of --partitions
 (begin:count of the 4096 partitions; default all) so that several workers
 can share a set. At --log-level inf each account prints
 "ukey bal pend_amt log_amt balanced". The verdict goes to stderr and the
-report, as one JSON line, to stdout. Exit status 1 if not reconciled.`,
+report, as one JSON line, to stdout. Exit status 1 if not reconciled.
+With --summary-file the report (kind "rcn") lists up to --max-drifted
+unbalanced accounts with their drift (bal - log_amt).`,
 		Example: `  mxn rcn
   mxn rcn --partitions 0:1024
   mxn rcn -u usr7`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := parseRange(partitions)
-			if err != nil {
-				return err
-			}
-			if err := inRange("concurrency", concurrency, 1, maxConcurrency); err != nil {
-				return err
-			}
-			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
-				m, _, err := newManager(c, cfg, nil)
+			return withReport(cmd, report.KindReconcile, func(rep *report.Report) error {
+				r, err := parseRange(partitions)
 				if err != nil {
 					return err
 				}
-				if err := m.EnsureIndex(cmd.Context()); err != nil {
+				if err := firstError(inRange("concurrency", concurrency, 1, maxConcurrency), checkMaxDrifted(maxDrifted)); err != nil {
 					return err
 				}
-				rep, err := m.Reconcile(cmd.Context(), txn.ReconcileOptions{
-					UKey: cfg.UKey, Partitions: r, Concurrency: concurrency, KeepBalanced: all || cfg.Log.Enabled(levelInf),
+				return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
+					m, _, err := newManager(c, cfg, nil)
+					if err != nil {
+						return err
+					}
+					if err := m.EnsureIndex(cmd.Context()); err != nil {
+						return err
+					}
+					rr, err := m.Reconcile(cmd.Context(), txn.ReconcileOptions{
+						UKey: cfg.UKey, Partitions: r, Concurrency: concurrency, KeepBalanced: all || cfg.Log.Enabled(levelInf),
+					})
+					if err != nil {
+						return err
+					}
+					rep.Reconcile = report.FromReconcile(rr, maxDrifted)
+					return reportReconcile(cfg, rr, all)
 				})
-				if err != nil {
-					return err
-				}
-				return reportReconcile(cfg, rep, all)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&partitions, "partitions", "", "partition range begin:count (default all 4096)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "accounts reconciled at once")
 	cmd.Flags().BoolVar(&all, "all", false, "list every account in the JSON report, not only the unbalanced")
+	addMaxDriftedFlag(cmd, &maxDrifted)
 	return cmd
 }
 

@@ -94,6 +94,13 @@ transaction log, and provides the record tools to set up and inspect them.
 Connection: --host/--port (or $AS_HOST/$AS_PORT), or $AEROSPIKE_HOSTS as a
 comma-separated host:port list when --host/--port are not given, or
 --embedded for an in-process server that lives as long as the command.
+Security: --user (or $AEROSPIKE_USER) with the password from
+$AEROSPIKE_PASSWORD only; TLS with --tls-ca-file and/or --tls-cert-file plus
+--tls-key-file, --tls-name (or $AEROSPIKE_TLS_NAME) naming the server
+certificate of every host.
+
+Worker reports: rtxns, init, cln, rcn and verify write a compact JSON report
+(at most 4096 bytes) to --summary-file, also when they fail.
 
 ` + exitCodesHelp,
 		// main prints the error once, in its own format.

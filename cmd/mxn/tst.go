@@ -108,11 +108,11 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 		return err
 	}
 	if f.init {
-		if err := initAccounts(ctx, c, cfg, f.records); err != nil {
-			return err
-		}
+		err = initDataset(ctx, c, cfg, m, f.records)
+	} else {
+		err = m.EnsureIndex(ctx)
 	}
-	if err := m.EnsureIndex(ctx); err != nil {
+	if err != nil {
 		return err
 	}
 	start := time.Now()
@@ -132,21 +132,18 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	// Dead workers' locks must expire before cleanup may take them over.
-	time.Sleep(f.lf.ttl + f.lf.grace)
-	// Every writer has stopped: a run older than a lock's lifetime is dead,
-	// so the sweep may abort it.
-	cl, err := cleanUntilClean(ctx, m, f.lf.ttl+f.lf.grace, f.cleanupTimeout)
+	// Dead workers' locks must expire before cleanup may take them over;
+	// every writer has stopped, so a run older than a lock's lifetime is
+	// dead and the sweep may abort it. Verify does both, then reconciles.
+	vr, err := m.Verify(ctx, txn.VerifyOptions{Timeout: f.cleanupTimeout})
+	cl := &vr.Cleanup
 	if perr := printJSON(cfg.Stdout, map[string]any{"cleanup": cl}); perr != nil {
 		return perr
 	}
 	if err != nil {
 		return err
 	}
-	rep, err := m.Reconcile(ctx, txn.ReconcileOptions{Concurrency: 8})
-	if err != nil {
-		return err
-	}
+	rep := vr.Reconcile
 	rep.Accounts = nil
 	if err := printJSON(cfg.Stdout, map[string]any{"reconcile": rep}); err != nil {
 		return err
@@ -190,31 +187,6 @@ func initAccounts(ctx context.Context, c as.ClientIfc, cfg *globalConfig, record
 	return createAccounts(ctx, c, cfg, defaultConcurrency, progressInterval)
 }
 
-// cleanUntilClean runs cleanup rounds until nothing is left pending.
-func cleanUntilClean(ctx context.Context, m *txn.Manager, sweepAge, timeout time.Duration) (*txn.CleanupReport, error) {
-	total := &txn.CleanupReport{}
-	deadline := time.Now().Add(timeout)
-	for round := 1; ; round++ {
-		rep, err := m.Cleanup(ctx, txn.CleanupOptions{Concurrency: 8, SweepAge: sweepAge})
-		if err != nil {
-			return total, err
-		}
-		total.RolledForward += rep.RolledForward
-		total.RolledBack += rep.RolledBack
-		total.Amount += rep.Amount
-		total.StaleLocks += rep.StaleLocks
-		total.Accounts += rep.Accounts
-		total.LogsFinalized += rep.LogsFinalized
-		if rep.Clean() && !rep.Changed() {
-			return total, nil
-		}
-		if time.Now().After(deadline) {
-			total.Errors = rep.Errors
-			return total, fmt.Errorf("cleanup not finished after %v (round %d: %+v)", timeout, round, rep)
-		}
-	}
-}
-
 type worker struct {
 	cmd  *exec.Cmd
 	out  bytes.Buffer
@@ -246,6 +218,9 @@ func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.
 			"--zipf", strconv.FormatFloat(f.zipf, 'g', -1, 64),
 			"--lock-ttl", f.lf.ttl.String(), "--lock-grace", f.lf.grace.String(),
 			"--progress", "0", "--log-level", "none"}
+		if !cfg.Embedded {
+			args = append(args, cfg.authArgs()...)
+		}
 		w := &worker{cmd: exec.Command(exe, args...)}
 		w.cmd.Env = append(os.Environ(), "AEROSPIKE_HOSTS="+hostList(cfg.Hosts))
 		w.cmd.Stdout = &w.out

@@ -75,15 +75,15 @@ type Cleanup struct {
 // Reconcile is a reconciliation's counts with a bounded sample of the
 // drifted accounts.
 type Reconcile struct {
-	Checked      int64 `json:"checked"`
-	Balanced     int64 `json:"balanced"`
-	Drifted      int64 `json:"drifted"`
-	LockFailed   int64 `json:"lock_failed"`
-	TotalDrift   int64 `json:"total_drift"`
-	TotalBalance int64 `json:"total_bal"`
-	TotalLogged  int64 `json:"total_log_amt"`
-	TotalPending int64 `json:"total_pend_amt"`
-	NonFinalLogs int64 `json:"non_final_logs"`
+	Checked      int64  `json:"checked"`
+	Balanced     int64  `json:"balanced"`
+	Drifted      int64  `json:"drifted"`
+	LockFailed   int64  `json:"lock_failed"`
+	TotalDrift   int64  `json:"total_drift"`
+	TotalBalance int64  `json:"total_bal"`
+	TotalLogged  int64  `json:"total_log_amt"`
+	TotalPending int64  `json:"total_pend_amt"`
+	NonFinalLogs int64  `json:"non_final_logs"`
 	Verdict      string `json:"verdict"`
 	// Sample of the drifted accounts, at most the --max-drifted asked for
 	// and fewer when the report would not fit in MaxBytes; SampleTruncated
@@ -125,8 +125,11 @@ func (r *Report) Encode() ([]byte, error) {
 		if r.Reconcile == nil || len(r.Reconcile.Sample) == 0 {
 			return nil, fmt.Errorf("%w: %d bytes", ErrTooBig, len(b))
 		}
-		// Drop enough in one go: an entry costs at least 60 bytes.
-		drop := max(1, (len(b)-MaxBytes)/60)
+		// Drop about enough in one go, by the sample's average entry size
+		// (dropping by a smaller guessed size would drop too many).
+		sb, _ := json.Marshal(r.Reconcile.Sample)
+		per := max(1, len(sb)/len(r.Reconcile.Sample))
+		drop := max(1, (len(b)-MaxBytes+per-1)/per)
 		r.Reconcile.Sample = r.Reconcile.Sample[:max(0, len(r.Reconcile.Sample)-drop)]
 		r.Reconcile.SampleTruncated = true
 	}

@@ -54,6 +54,27 @@ type CleanupReport struct {
 	LogsPending int      `json:"logs_pending"`
 	DryRun      bool     `json:"dry_run,omitempty"`
 	Errors      []string `json:"errors,omitempty"`
+	// Rounds counts the cleanup rounds summed into this report (0 for a
+	// single Cleanup; see Merge and Verify).
+	Rounds int `json:"rounds,omitempty"`
+}
+
+// maxMergedErrors bounds the errors a merged report keeps.
+const maxMergedErrors = 100
+
+// Merge adds another report (another round, or another partition range):
+// every count, including Busy, Undecided and Rounds; errors up to
+// maxMergedErrors.
+func (r *CleanupReport) Merge(o *CleanupReport) {
+	if o == nil {
+		return
+	}
+	r.add(*o)
+	r.Rounds += o.Rounds
+	r.DryRun = r.DryRun || o.DryRun
+	if len(r.Errors) > maxMergedErrors {
+		r.Errors = r.Errors[:maxMergedErrors:maxMergedErrors]
+	}
 }
 
 func (r *CleanupReport) add(o CleanupReport) {
