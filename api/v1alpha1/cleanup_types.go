@@ -9,8 +9,9 @@ import (
 type CleanupSpec struct {
 	Aerospike AerospikeSpec `json:"aerospike"`
 
-	// MinAge: only transactions older than this are decided by age
-	// (default: 20 lock lifetimes).
+	// MinAge leaves pending transactions younger than this alone
+	// (default 1s); a run whose logs stay pending for 20 lock lifetimes is
+	// presumed dead and aborted.
 	// +optional
 	MinAge *metav1.Duration `json:"minAge,omitempty"`
 

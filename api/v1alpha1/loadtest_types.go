@@ -125,9 +125,12 @@ type LoadTestSpec struct {
 
 // WorkerCounts counts worker pods by state.
 type WorkerCounts struct {
-	Active    int32 `json:"active"`
-	Succeeded int32 `json:"succeeded"`
-	Failed    int32 `json:"failed"`
+	// +optional
+	Active int32 `json:"active,omitempty"`
+	// +optional
+	Succeeded int32 `json:"succeeded,omitempty"`
+	// +optional
+	Failed int32 `json:"failed,omitempty"`
 }
 
 // Progress is the live view of a running LoadTest, from the workers'
