@@ -12,6 +12,7 @@ type CleanupSpec struct {
 	// MinAge: only transactions older than this are decided by age
 	// (default: 20 lock lifetimes).
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must be a duration of 0 or more, such as 0s or 500ms"
 	MinAge *metav1.Duration `json:"minAge,omitempty"`
 
 	// DryRun reports what cleanup would do and changes nothing.

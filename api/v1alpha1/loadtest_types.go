@@ -51,8 +51,9 @@ type LoadTestSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	TransactionsPerWorker *int64 `json:"transactionsPerWorker,omitempty"`
 
-	// Duration of the run.
+	// Duration of the run (a Go duration: 90s, 10m, 1h30m).
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a duration above 0, such as 90s or 10m"
 	Duration *metav1.Duration `json:"duration,omitempty"`
 
 	// Rate limits each worker to this many transactions started per second

@@ -21,8 +21,8 @@ func SetupCleanupWebhookWithManager(mgr ctrl.Manager) error {
 
 // +kubebuilder:webhook:path=/validate-mxn-mxnlabs-io-v1alpha1-cleanup,mutating=false,failurePolicy=fail,sideEffects=None,groups=mxn.mxnlabs.io,resources=cleanups,verbs=create;update,versions=v1alpha1,name=vcleanup-v1alpha1.kb.io,admissionReviewVersions=v1
 
-// CleanupCustomValidator refuses a Cleanup whose schedule,
-// time zone, lock durations or minimum age the operator could not use.
+// CleanupCustomValidator refuses a Cleanup whose schedule
+// or time zone the operator could not use.
 type CleanupCustomValidator struct{}
 
 var _ admission.Validator[*mxnv1alpha1.Cleanup] = &CleanupCustomValidator{}
@@ -45,19 +45,10 @@ func (v *CleanupCustomValidator) ValidateDelete(context.Context, *mxnv1alpha1.Cl
 func validateCleanup(obj, old *mxnv1alpha1.Cleanup) field.ErrorList {
 	spec := field.NewPath("spec")
 	var oldSched *mxnv1alpha1.ScheduleSpec
-	var oldLock *mxnv1alpha1.LockSpec
 	if old != nil {
-		oldSched, oldLock = &old.Spec.ScheduleSpec, old.Spec.Lock
-		if oldLock == nil {
-			oldLock = &mxnv1alpha1.LockSpec{}
-		}
+		oldSched = &old.Spec.ScheduleSpec
 	}
-	errs := validateSchedule(spec, &obj.Spec.ScheduleSpec, oldSched)
-	errs = append(errs, validateLock(spec.Child("lock"), obj.Spec.Lock, oldLock)...)
-	if old == nil || !equalDuration(old.Spec.MinAge, obj.Spec.MinAge) {
-		errs = append(errs, nonNegativeDuration(spec.Child("minAge"), obj.Spec.MinAge)...)
-	}
-	return errs
+	return validateSchedule(spec, &obj.Spec.ScheduleSpec, oldSched)
 }
 
 func cleanupInvalid(obj *mxnv1alpha1.Cleanup, errs field.ErrorList) error {

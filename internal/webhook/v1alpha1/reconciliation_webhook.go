@@ -21,8 +21,8 @@ func SetupReconciliationWebhookWithManager(mgr ctrl.Manager) error {
 
 // +kubebuilder:webhook:path=/validate-mxn-mxnlabs-io-v1alpha1-reconciliation,mutating=false,failurePolicy=fail,sideEffects=None,groups=mxn.mxnlabs.io,resources=reconciliations,verbs=create;update,versions=v1alpha1,name=vreconciliation-v1alpha1.kb.io,admissionReviewVersions=v1
 
-// ReconciliationCustomValidator refuses a Reconciliation whose schedule,
-// time zone or lock durations the operator could not use.
+// ReconciliationCustomValidator refuses a Reconciliation whose schedule
+// or time zone the operator could not use.
 type ReconciliationCustomValidator struct{}
 
 var _ admission.Validator[*mxnv1alpha1.Reconciliation] = &ReconciliationCustomValidator{}
@@ -45,16 +45,10 @@ func (v *ReconciliationCustomValidator) ValidateDelete(context.Context, *mxnv1al
 func validateReconciliation(obj, old *mxnv1alpha1.Reconciliation) field.ErrorList {
 	spec := field.NewPath("spec")
 	var oldSched *mxnv1alpha1.ScheduleSpec
-	var oldLock *mxnv1alpha1.LockSpec
 	if old != nil {
-		oldSched, oldLock = &old.Spec.ScheduleSpec, old.Spec.Lock
-		if oldLock == nil {
-			oldLock = &mxnv1alpha1.LockSpec{}
-		}
+		oldSched = &old.Spec.ScheduleSpec
 	}
-	errs := validateSchedule(spec, &obj.Spec.ScheduleSpec, oldSched)
-	errs = append(errs, validateLock(spec.Child("lock"), obj.Spec.Lock, oldLock)...)
-	return errs
+	return validateSchedule(spec, &obj.Spec.ScheduleSpec, oldSched)
 }
 
 func reconciliationInvalid(obj *mxnv1alpha1.Reconciliation, errs field.ErrorList) error {

@@ -1,6 +1,9 @@
 // Package v1alpha1 holds the validating admission webhooks of the mxn
 // operator's v1alpha1 API: what the CRDs' OpenAPI schemas and CEL rules
-// cannot check (cron schedules, IANA time zones, durations).
+// cannot check, the cron schedule and the IANA time zone of a
+// Reconciliation or a Cleanup. Everything else, durations included (CEL's
+// duration()), is checked by the CRDs themselves, so it holds even where the
+// webhooks are not deployed; LoadTest has no webhook.
 //
 // Time zones are looked up with time.LoadLocation. The manager binary must
 // import time/tzdata (a blank import in cmd/manager) so that the lookup works
@@ -13,7 +16,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	mxnv1alpha1 "github.com/mxnlabs/mxn/api/v1alpha1"
@@ -73,44 +75,4 @@ func checkTimeZone(tz string) string {
 		return "unknown time zone: " + err.Error()
 	}
 	return ""
-}
-
-// validateLock checks what the schema cannot: a positive TTL and a
-// non-negative grace (on update, those that changed from old).
-func validateLock(path *field.Path, l, old *mxnv1alpha1.LockSpec) field.ErrorList {
-	if l == nil {
-		return nil
-	}
-	if old == nil {
-		old = &mxnv1alpha1.LockSpec{}
-	}
-	var errs field.ErrorList
-	if !equalDuration(l.TTL, old.TTL) {
-		errs = append(errs, positiveDuration(path.Child("ttl"), l.TTL)...)
-	}
-	if !equalDuration(l.Grace, old.Grace) {
-		errs = append(errs, nonNegativeDuration(path.Child("grace"), l.Grace)...)
-	}
-	return errs
-}
-
-func positiveDuration(path *field.Path, d *metav1.Duration) field.ErrorList {
-	if d != nil && d.Duration <= 0 {
-		return field.ErrorList{field.Invalid(path, d.Duration.String(), "must be greater than 0")}
-	}
-	return nil
-}
-
-func nonNegativeDuration(path *field.Path, d *metav1.Duration) field.ErrorList {
-	if d != nil && d.Duration < 0 {
-		return field.ErrorList{field.Invalid(path, d.Duration.String(), "must be 0 or more")}
-	}
-	return nil
-}
-
-func equalDuration(a, b *metav1.Duration) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Duration == b.Duration
 }

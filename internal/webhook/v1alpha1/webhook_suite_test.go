@@ -93,7 +93,6 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 
-	Expect(SetupLoadTestWebhookWithManager(mgr)).To(Succeed())
 	Expect(SetupReconciliationWebhookWithManager(mgr)).To(Succeed())
 	Expect(SetupCleanupWebhookWithManager(mgr)).To(Succeed())
 
