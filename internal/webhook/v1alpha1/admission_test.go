@@ -213,6 +213,14 @@ var _ = Describe("Admission", func() {
 			Expect(err.Error()).To(ContainSubstring("spec.runID and spec.workers cannot change while the LoadTest is running"))
 		})
 
+		It("refuses removing the runID while the LoadTest is running", func() {
+			setPhase(mxnv1alpha1.LoadTestStarting)
+			lt.Spec.RunID = ""
+			err := k8sClient.Update(ctx, lt)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring("spec.runID and spec.workers cannot change while the LoadTest is running"))
+		})
+
 		It("refuses new workers while the LoadTest is running", func() {
 			setPhase(mxnv1alpha1.LoadTestVerifying)
 			lt.Spec.Workers = 3
