@@ -31,7 +31,7 @@ $(CONTROLLER_GEN):
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration into config/.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
@@ -40,6 +40,42 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods of the API types.
 .PHONY: generate-check
 generate-check: manifests generate ## Fail if `make manifests generate` changes the tree.
 	@out=$$(git status --porcelain -- api config controllers); if [ -n "$$out" ]; then echo "generated files are stale: run 'make manifests generate' and commit the result:"; echo "$$out"; git diff --stat -- api config controllers; exit 1; fi
+
+KUSTOMIZE_VERSION ?= v5.7.1
+KUSTOMIZE := $(BIN)/tools/kustomize-$(KUSTOMIZE_VERSION)
+KUBECTL ?= kubectl
+IMG ?= controller:latest
+
+$(KUSTOMIZE):
+	@mkdir -p $(BIN)/tools
+	GOBIN=$(BIN)/tools $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(BIN)/tools/kustomize $@
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Install kustomize into bin/tools.
+
+.PHONY: install
+install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster of the current kubectl context.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: manifests $(KUSTOMIZE) ## Remove the CRDs (and every LoadTest, Reconciliation and Cleanup) from the cluster.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: manifests $(KUSTOMIZE) ## Deploy the operator (IMG=...) into the cluster; needs cert-manager for the webhook certificate.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove the operator (and its CRDs) from the cluster.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: build-installer
+build-installer: manifests generate $(KUSTOMIZE) ## Write dist/install.yaml: CRDs and operator (IMG=...) in one file.
+	@mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default > dist/install.yaml
 
 .PHONY: fmt
 fmt: ## gofmt the tree.
@@ -55,9 +91,13 @@ tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here or in t
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 	@cd test/v8smoke && $(GO) mod tidy -diff || { echo "test/v8smoke/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
 
+.PHONY: envtest
+envtest: ## Build kube-apiserver and etcd for the envtest suites into bin/k8s/ (prints the folder for KUBEBUILDER_ASSETS).
+	./hack/setup-envtest.sh
+
 .PHONY: unit
-unit: ## Go tests with the race detector.
-	$(GO) test $(GOTEST_FLAGS) ./...
+unit: ## Go tests with the race detector (the envtest suites get KUBEBUILDER_ASSETS from hack/setup-envtest.sh unless it is set).
+	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(./hack/setup-envtest.sh)}" $(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: v8smoke
 v8smoke: ## Smoke tests with aerospike-client-go v8 against aerolite (a module of its own: test/v8smoke).

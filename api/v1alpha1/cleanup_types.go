@@ -13,6 +13,7 @@ type CleanupSpec struct {
 	// (default 1s); a run whose logs stay pending for 20 lock lifetimes is
 	// presumed dead and aborted.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must be a duration of 0 or more, such as 0s or 500ms"
 	MinAge *metav1.Duration `json:"minAge,omitempty"`
 
 	// DryRun reports what cleanup would do and changes nothing.

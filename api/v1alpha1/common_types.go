@@ -49,9 +49,11 @@ type PodOverrides struct {
 type LockSpec struct {
 	// TTL is how long a lock is held before others may take it over.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a duration above 0, such as 90s or 10m"
 	TTL *metav1.Duration `json:"ttl,omitempty"`
 	// Grace is added to the TTL before a lock is taken over.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="must be a duration of 0 or more, such as 0s or 500ms"
 	Grace *metav1.Duration `json:"grace,omitempty"`
 	// Attempts to acquire a lock before giving up.
 	// +optional

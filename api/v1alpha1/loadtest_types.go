@@ -51,8 +51,9 @@ type LoadTestSpec struct {
 	// +kubebuilder:validation:Minimum=1
 	TransactionsPerWorker *int64 `json:"transactionsPerWorker,omitempty"`
 
-	// Duration of the run.
+	// Duration of the run (a Go duration: 90s, 10m, 1h30m).
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a duration above 0, such as 90s or 10m"
 	Duration *metav1.Duration `json:"duration,omitempty"`
 
 	// Rate limits each worker to this many transactions started per second
@@ -242,7 +243,7 @@ type LoadTestStatus struct {
 // +kubebuilder:printcolumn:name="Drift",type=integer,JSONPath=`.status.verification.reconcile.totalDrift`
 // +kubebuilder:printcolumn:name="Verdict",type=string,JSONPath=`.status.verification.verdict`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.phase) || !(oldSelf.status.phase in ['Initializing','Starting','Running','Verifying']) || ((has(self.spec.runID) ? self.spec.runID : '') == (has(oldSelf.spec.runID) ? oldSelf.spec.runID : '') && self.spec.workers == oldSelf.spec.workers)",message="spec.runID and spec.workers cannot change while the LoadTest is running"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.status) || !has(oldSelf.status.phase) || !(oldSelf.status.phase in ['Initializing','Starting','Running','Verifying']) || (has(self.spec.runID) == has(oldSelf.spec.runID) && (!has(self.spec.runID) || self.spec.runID == oldSelf.spec.runID) && self.spec.workers == oldSelf.spec.workers)",message="spec.runID and spec.workers cannot change while the LoadTest is running"
 type LoadTest struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -102,8 +102,11 @@ func run(args []string) error {
 		return err
 	}
 	if enableWebhooks {
-		if err := webhookv1.SetupWebhooksWithManager(mgr); err != nil {
-			return fmt.Errorf("set up webhooks: %w", err)
+		if err := webhookv1.SetupReconciliationWebhookWithManager(mgr); err != nil {
+			return fmt.Errorf("set up the Reconciliation webhook: %w", err)
+		}
+		if err := webhookv1.SetupCleanupWebhookWithManager(mgr); err != nil {
+			return fmt.Errorf("set up the Cleanup webhook: %w", err)
 		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
