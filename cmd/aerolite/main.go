@@ -73,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	delayBy := fs.Duration("fault-delay-by", 50*time.Millisecond, "reply delay for --fault-delay")
 	writesOnly := fs.Bool("fault-writes-only", false, "inject faults into writes only")
 	quiet := fs.Bool("quiet", false, "do not log connection errors")
+	var users userFlag
+	fs.Var(&users, "user", "a user that may log in, as name:password (repeatable); any --user enables security: clients must log in")
 	addrFile := fs.String("addr-file", "", "write the listening address to this file once ready (for scripts using port 0)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -88,6 +90,10 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	if err := checkFlags(fs); err != nil {
 		return fail(err)
 	}
+	userMap, err := users.parse()
+	if err != nil {
+		return fail(err)
+	}
 	logger := log.New(stderr, "", log.LstdFlags)
 	opts := aerolite.Options{
 		Listen:       *listen,
@@ -97,6 +103,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 		PendingLimit: *pendingLimit,
 		MaxFrameSize: *maxFrame,
 		Logger:       logger,
+		Users:        userMap,
 	}
 	if *quiet {
 		opts.Logger = nil
@@ -118,7 +125,11 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 			return fail(fmt.Errorf("write --addr-file: %w", err))
 		}
 	}
-	logger.Printf("aerolite listening on %s (namespaces %s, cluster %s)", srv.Addr(), *namespaces, *cluster)
+	security := ""
+	if len(userMap) > 0 {
+		security = fmt.Sprintf(", security on: %d users", len(userMap))
+	}
+	logger.Printf("aerolite listening on %s (namespaces %s, cluster %s%s)", srv.Addr(), *namespaces, *cluster, security)
 	s := <-stop
 	logger.Printf("aerolite: %v received, shutting down", s)
 	if err := srv.Close(); err != nil {
@@ -174,4 +185,39 @@ func checkFlags(fs *flag.FlagSet) error {
 		return bad("max-frame", "a size cannot be negative (0 = the default, 128 MiB)")
 	}
 	return nil
+}
+
+// userFlag collects --user values. They are checked after parsing, by
+// parse, so that an error never echoes a password (the flag package would
+// quote the whole value).
+type userFlag []string
+
+func (u *userFlag) String() string { return "" }
+
+func (u *userFlag) Set(v string) error {
+	*u = append(*u, v)
+	return nil
+}
+
+// parse turns the --user values (name:password, split at the first colon)
+// into aerolite.Options.Users.
+func (u userFlag) parse() (map[string]string, error) {
+	if len(u) == 0 {
+		return nil, nil
+	}
+	users := map[string]string{}
+	for _, v := range u {
+		name, password, ok := strings.Cut(v, ":")
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("invalid value %q for --user: want name:password", v)
+		case name == "":
+			return nil, fmt.Errorf("invalid value for --user: empty user name (want name:password)")
+		}
+		if _, dup := users[name]; dup {
+			return nil, fmt.Errorf("invalid value for --user: user %q given twice", name)
+		}
+		users[name] = password
+	}
+	return users, nil
 }

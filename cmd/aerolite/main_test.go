@@ -9,10 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
 )
 
 // TestMain lets a test run the command itself, main and os.Exit included:
@@ -243,4 +247,73 @@ func infoRequest(t *testing.T, addr, names string) string {
 		t.Fatal(err)
 	}
 	return string(resp)
+}
+
+func TestUserFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user", "alice"}, `aerolite: invalid value "alice" for --user: want name:password`},
+		{[]string{"--user", ":secret"}, `aerolite: invalid value for --user: empty user name (want name:password)`},
+		{[]string{"--user", "alice:a", "--user", "alice:b"}, `aerolite: invalid value for --user: user "alice" given twice`},
+	} {
+		code, stdout, stderr := runCmd(t, append(tc.args, "--listen", "127.0.0.1:0")...)
+		if code != 2 || stdout != "" || stderr != tc.want+"\n" {
+			t.Errorf("%v: exit code %d, stdout %q, stderr %q, want %q", tc.args, code, stdout, stderr, tc.want)
+		}
+		if strings.Contains(stderr, "secret") || strings.Contains(stderr, "alice:b") {
+			t.Errorf("%v: the error shows a password: %q", tc.args, stderr)
+		}
+	}
+}
+
+// TestUserFlagEnablesSecurity serves with two --user flags: a client must
+// log in, with the password given after the first colon.
+func TestUserFlagEnablesSecurity(t *testing.T) {
+	addrFile := filepath.Join(t.TempDir(), "addr")
+	stop := make(chan os.Signal, 1)
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run([]string{"--listen", "127.0.0.1:0", "--addr-file", addrFile,
+			"--user", "worker:pa:ss", "--user", "admin:x"}, io.Discard, &stderr, stop)
+	}()
+	addr := waitAddr(t, addrFile, done)
+	defer func() {
+		stop <- syscall.SIGTERM
+		if code := <-done; code != 0 {
+			t.Errorf("exit code %d; stderr %q", code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "aerolite listening on "+addr+" (namespaces test, cluster aerolite, security on: 2 users)") {
+			t.Errorf("stderr = %q", stderr.String())
+		}
+	}()
+	if got := infoRequest(t, addr, "build"); got != "ERROR:80:not authenticated\n" {
+		t.Errorf("unauthenticated info build answered %q", got)
+	}
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	connect := func(user, password string) (*as.Client, error) {
+		cp := as.NewClientPolicy()
+		cp.Timeout = 3 * time.Second
+		cp.User, cp.Password = user, password
+		return as.NewClientWithPolicyAndHost(cp, as.NewHost(host, port))
+	}
+	c, err := connect("worker", "pa:ss")
+	if err != nil {
+		t.Fatalf("connect with the right password: %v", err)
+	}
+	defer c.Close()
+	key, _ := as.NewKey("test", "s", 1)
+	if err := c.Put(nil, key, as.BinMap{"a": 1}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if rec, err := c.Get(nil, key); err != nil || rec.Bins["a"] != 1 {
+		t.Fatalf("Get: %v, %v", rec, err)
+	}
+	var ae as.Error
+	if _, err := connect("worker", "pa"); !errors.As(err, &ae) || !ae.Matches(types.INVALID_PASSWORD) {
+		t.Errorf("connect with a wrong password: %v, want INVALID_PASSWORD", err)
+	}
 }

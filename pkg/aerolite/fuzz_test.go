@@ -123,9 +123,9 @@ func srvCheckFrames(resp []byte, typ byte) error {
 	return nil
 }
 
-// srvFuzzOne feeds body to the server as an AS_MSG body, as an info body
-// and as a compressed frame. Panics are not recovered here (handleFrame
-// would turn them into a closed connection and hide them).
+// srvFuzzOne feeds body to the server as an AS_MSG body, as an admin body,
+// as an info body and as a compressed frame. Panics are not recovered here
+// (handleFrame would turn them into a closed connection and hide them).
 func srvFuzzOne(t *testing.T, s *Server, body []byte) {
 	if m, err := wire.ParseMessage(body); err == nil {
 		resp := s.dispatch(m)
@@ -141,6 +141,12 @@ func srvFuzzOne(t *testing.T, s *Server, body []byte) {
 		}
 	} else if err := srvCheckFrames(resp, wire.ProtoMsg); err != nil {
 		t.Fatalf("AS_MSG %x: bad response: %v", body, err)
+	}
+	// As an admin frame (handleAdmin runs outside handleFrame's recover).
+	if resp, err := s.handleAdmin(&connState{}, body); err == nil {
+		if err := srvCheckFrames(resp, wire.ProtoAdmin); err != nil {
+			t.Fatalf("admin %x: bad response: %v", body, err)
+		}
 	}
 	resp := s.handleInfo(body)
 	if err := srvCheckFrames(resp, wire.ProtoInfo); err != nil {

@@ -42,6 +42,13 @@ const (
 	FilteredOut          = wire.FilteredOut          // FILTERED_OUT
 	LostConflict         = wire.LostConflict         // LOST_CONFLICT
 	QueryEnd             = wire.QueryEnd             // QUERY_END
+	SecurityNotSupported = wire.SecurityNotSupported // SECURITY_NOT_SUPPORTED
+	SecurityNotEnabled   = wire.SecurityNotEnabled   // SECURITY_NOT_ENABLED
+	InvalidUser          = wire.InvalidUser          // INVALID_USER
+	InvalidPassword      = wire.InvalidPassword      // INVALID_PASSWORD
+	InvalidCredential    = wire.InvalidCredential    // INVALID_CREDENTIAL
+	ExpiredSession       = wire.ExpiredSession       // EXPIRED_SESSION
+	NotAuthenticated     = wire.NotAuthenticated     // NOT_AUTHENTICATED
 	IndexFound           = wire.IndexFound           // INDEX_FOUND
 	IndexNotFound        = wire.IndexNotFound        // INDEX_NOTFOUND
 	IndexOOM             = wire.IndexOOM             // INDEX_OOM

@@ -18,7 +18,8 @@
 //	srv.CheckGet(t, "test", "users", "alice", map[string]any{"age": 31})
 //
 // This package is the server: listener, connections, command dispatch
-// (single-record commands, batches, scans and queries), info commands, fault
+// (single-record commands, batches, scans and queries), info commands,
+// optional security (Options.Users: login as on an Enterprise server), fault
 // injection, the clock and direct access. It is built on internal packages
 // with one concern each: internal/wire (frames, messages, result codes),
 // internal/value (the value model and its encodings), internal/store (the
@@ -77,6 +78,13 @@ type Options struct {
 	// Now is a clock given as a function, used when Clock is nil (a Clock
 	// with Now alone: the Delay fault sleeps in real time).
 	Now func() time.Time
+	// Users (user name → password) enables security, as on an Enterprise
+	// server: a connection must LOGIN or AUTHENTICATE (the client does when
+	// ClientPolicy.User is set) before any command or info request, which
+	// are answered NOT_AUTHENTICATED until then. Empty: no security, and a
+	// client's login is answered SECURITY_NOT_ENABLED, which the client
+	// accepts (see security.go).
+	Users map[string]string
 }
 
 // Server is a running aerolite server.
@@ -85,6 +93,7 @@ type Server struct {
 	ln     net.Listener
 	ns     map[string]*store.Namespace
 	faults *Faults
+	sec    *security // nil: no security (Options.Users empty)
 
 	clock  Clock
 	skew   atomic.Int64  // FastForward/SetTime on a clock that is not a *ManualClock
@@ -156,6 +165,10 @@ func NewServer(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("aerolite: invalid namespace name %q", n)
 		}
 	}
+	sec, err := newSecurity(opts.Users)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("aerolite: listen %s: %w", opts.Listen, err)
@@ -168,6 +181,7 @@ func NewServer(opts Options) (*Server, error) {
 		ln:     ln,
 		ns:     map[string]*store.Namespace{},
 		faults: newFaults(),
+		sec:    sec,
 		clock:  clock,
 		ticked: make(chan struct{}),
 		conns:  map[net.Conn]struct{}{},
@@ -389,6 +403,7 @@ func (s *Server) serveConn(c net.Conn) {
 	r := bufio.NewReaderSize(c, 16<<10)
 	var hdr [8]byte
 	var body []byte
+	var cs connState
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			if err != io.EOF && !s.closed.Load() && !errors.Is(err, net.ErrClosed) {
@@ -414,7 +429,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		s.stats.Commands.Add(1)
-		resp, err := s.handleFrame(hdr[1], body)
+		resp, err := s.frame(&cs, hdr[1], body)
 		if err != nil {
 			if !errors.Is(err, errDropConn) {
 				s.connError(c, err)

@@ -20,6 +20,7 @@ import (
 const (
 	ProtoVersion        = 2
 	ProtoInfo           = 1
+	ProtoAdmin          = 2 // security: login, authenticate, user admin
 	ProtoMsg            = 3
 	ProtoMsgCompressed  = 4
 	MsgHeaderSize       = 22

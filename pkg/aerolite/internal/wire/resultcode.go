@@ -40,6 +40,13 @@ const (
 	FilteredOut          ResultCode = 27  // FILTERED_OUT
 	LostConflict         ResultCode = 28  // LOST_CONFLICT
 	QueryEnd             ResultCode = 50  // QUERY_END
+	SecurityNotSupported ResultCode = 51  // SECURITY_NOT_SUPPORTED
+	SecurityNotEnabled   ResultCode = 52  // SECURITY_NOT_ENABLED
+	InvalidUser          ResultCode = 60  // INVALID_USER
+	InvalidPassword      ResultCode = 62  // INVALID_PASSWORD
+	InvalidCredential    ResultCode = 65  // INVALID_CREDENTIAL
+	ExpiredSession       ResultCode = 66  // EXPIRED_SESSION
+	NotAuthenticated     ResultCode = 80  // NOT_AUTHENTICATED
 	IndexFound           ResultCode = 200 // INDEX_FOUND
 	IndexNotFound        ResultCode = 201 // INDEX_NOTFOUND
 	IndexOOM             ResultCode = 202 // INDEX_OOM
@@ -68,7 +75,11 @@ var resultCodeNames = map[ResultCode]string{
 	ElementExists: "FAIL_ELEMENT_EXISTS", EnterpriseOnly: "ENTERPRISE_ONLY",
 	OpNotApplicable: "OP_NOT_APPLICABLE", FilteredOut: "FILTERED_OUT",
 	LostConflict: "LOST_CONFLICT", QueryEnd: "QUERY_END",
-	IndexFound: "INDEX_FOUND", IndexNotFound: "INDEX_NOTFOUND", IndexOOM: "INDEX_OOM",
+	SecurityNotSupported: "SECURITY_NOT_SUPPORTED", SecurityNotEnabled: "SECURITY_NOT_ENABLED",
+	InvalidUser: "INVALID_USER", InvalidPassword: "INVALID_PASSWORD",
+	InvalidCredential: "INVALID_CREDENTIAL", ExpiredSession: "EXPIRED_SESSION",
+	NotAuthenticated: "NOT_AUTHENTICATED", IndexFound: "INDEX_FOUND",
+	IndexNotFound: "INDEX_NOTFOUND", IndexOOM: "INDEX_OOM",
 	IndexNotReadable: "INDEX_NOTREADABLE", IndexGeneric: "INDEX_GENERIC",
 	IndexNameMaxLen: "INDEX_NAME_MAXLEN", IndexMaxCount: "INDEX_MAXCOUNT",
 	QueryAborted: "QUERY_ABORTED", QueryQueueFull: "QUERY_QUEUEFULL",
