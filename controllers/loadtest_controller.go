@@ -9,8 +9,8 @@ import (
 	aero "github.com/aerospike/aerospike-client-go/v7"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -239,14 +239,14 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 	if lt.Status.Phase == mxnv1.LoadTestStarting {
 		ready := 0
 		if connErr == nil {
-			n, _, err := runstate.Ready(ctx, ac, namespaceOf(&lt.Spec.Aerospike), setOf(&lt.Spec.Aerospike), runKey(lt))
+			n, _, err := runstate.Ready(ctx, ac, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt))
 			if err == nil {
 				ready = n
 			}
 			if failed > 0 {
 				// A worker died before the common start: let the others go
 				// rather than wait for it until their barrier times out.
-				if err := runstate.Release(ctx, ac, namespaceOf(&lt.Spec.Aerospike), setOf(&lt.Spec.Aerospike), runKey(lt)); err != nil {
+				if err := runstate.Release(ctx, ac, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt)); err != nil {
 					logf.FromContext(ctx).Info("release barrier", "error", err.Error())
 				}
 			}
@@ -278,7 +278,7 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 // progress reads the workers' flushed summaries (one batch read) into
 // status.progress.
 func (r *LoadTestReconciler) progress(ctx context.Context, lt *mxnv1.LoadTest, c aero.ClientIfc) {
-	sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), setOf(&lt.Spec.Aerospike), runKey(lt), int(workersOf(lt)))
+	sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
 	if err != nil {
 		lt.Status.Message = "cannot read progress: " + err.Error()
 		return
@@ -306,7 +306,7 @@ func (r *LoadTestReconciler) collect(ctx context.Context, lt *mxnv1.LoadTest, wo
 		}
 	}
 	if missing && connErr == nil {
-		sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), setOf(&lt.Spec.Aerospike), runKey(lt), int(workersOf(lt)))
+		sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
 		if err == nil {
 			flushed = sums
 		}
@@ -460,7 +460,7 @@ func (r *LoadTestReconciler) forgetRecords(ctx context.Context, lt *mxnv1.LoadTe
 	}
 	c, err := r.Connector.Client(ctx, r.Client, lt.Namespace, &lt.Spec.Aerospike)
 	if err == nil {
-		err = runstate.Delete(ctx, c, namespaceOf(&lt.Spec.Aerospike), setOf(&lt.Spec.Aerospike), runKey(lt), int(workersOf(lt)))
+		err = runstate.Delete(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
 	}
 	if err != nil {
 		logf.FromContext(ctx).Info("could not delete the run's records", "run", lt.Status.RunID, "error", err.Error())
