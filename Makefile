@@ -90,6 +90,7 @@ vet: ## go vet, and fail on unformatted files.
 tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here or in test/v8smoke (prints the diff).
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 	@cd test/v8smoke && $(GO) mod tidy -diff || { echo "test/v8smoke/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
+	@cd hack/k8s && $(GO) mod tidy -diff || { echo "hack/k8s/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd for the envtest suites into bin/k8s/ (prints the folder for KUBEBUILDER_ASSETS).
@@ -97,7 +98,9 @@ envtest: ## Build kube-apiserver and etcd for the envtest suites into bin/k8s/ (
 
 .PHONY: unit
 unit: ## Go tests with the race detector (the envtest suites get KUBEBUILDER_ASSETS from hack/setup-envtest.sh unless it is set).
-	KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(./hack/setup-envtest.sh)}" $(GO) test $(GOTEST_FLAGS) ./...
+	@assets="$${KUBEBUILDER_ASSETS:-}"; if [ -z "$$assets" ]; then assets=$$(./hack/setup-envtest.sh) || exit 1; fi; \
+	echo "KUBEBUILDER_ASSETS=$$assets"; \
+	KUBEBUILDER_ASSETS="$$assets" $(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: v8smoke
 v8smoke: ## Smoke tests with aerospike-client-go v8 against aerolite (a module of its own: test/v8smoke).
@@ -108,7 +111,7 @@ asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared
 	./hack/asconform.sh
 
 .PHONY: test
-test: tidy-check vet unit v8smoke asconform ## Everything CI runs.
+test: tidy-check generate-check vet unit v8smoke asconform ## Everything CI runs.
 
 .PHONY: sim
 sim: ## Deterministic simulation over SEEDS seeds from FIRST (default 2000 from 1); failures print a replay command.

@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -91,6 +92,7 @@ var _ = BeforeSuite(func() {
 		Binaries: map[string]string{mxnPath: mxnBin},
 		Selector: client.MatchingLabels{LabelManagedBy: managedBy},
 		Nodes:    []string{"node-a", "node-b", "node-c"},
+		Hold:     holds.wait,
 	}
 	Expect(runner.Start(suiteCtx)).To(Succeed())
 	startManager()
@@ -139,6 +141,44 @@ func stopManager() {
 		mgrCancel()
 		<-mgrDone
 		mgrCancel = nil
+	}
+}
+
+// jobHolds keeps the Jobs of a namespace from running until released, to
+// act while a run is active.
+type jobHolds struct {
+	mu sync.Mutex
+	ch map[string]chan struct{}
+}
+
+var holds = &jobHolds{ch: map[string]chan struct{}{}}
+
+// hold makes the Jobs of ns wait; the returned func lets them go.
+func (h *jobHolds) hold(ns string) func() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := make(chan struct{})
+	h.ch[ns] = c
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.ch, ns)
+			h.mu.Unlock()
+			close(c)
+		})
+	}
+}
+
+func (h *jobHolds) wait(job *batchv1.Job) {
+	h.mu.Lock()
+	c := h.ch[job.Namespace]
+	h.mu.Unlock()
+	if c != nil {
+		select {
+		case <-c:
+		case <-suiteCtx.Done():
+		}
 	}
 }
 
