@@ -208,6 +208,9 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
 		return rep
 	}
+	if opts.DryRun {
+		return m.cleanAccountDry(ctx, ukey, opts, rep)
+	}
 	lk, err := m.locker.Acquire(ctx, ukey, "cln-"+m.newID(), lock.WithoutPending(),
 		lock.WithOps(as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	switch {
@@ -224,41 +227,8 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		rep.StaleLocks = 1
 	}
 	entries := lock.StringList(lk.Record[lock.BinPending])
-	var decs []entryDecision
-	var logs []*LogRecord
-	var fates []Decision
-	for _, e := range entries {
-		eukey, txnid, err := lock.ParseEntry(e)
-		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
-			continue
-		}
-		dec, l, err := m.decideEntry(ctx, eukey, txnid, opts.MinAge, opts.DryRun)
-		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", e, err))
-			continue
-		}
-		var amt int64
-		if l != nil {
-			amt = l.Amt
-			sib := siblings(l)
-			logs, fates = append(logs, sib...), append(fates, repeat(dec, len(sib))...)
-		}
-		decs = append(decs, entryDecision{entry: e, dec: dec, amt: amt})
-		switch dec {
-		case Committed:
-			rep.RolledForward++
-			rep.Amount += amt
-		case Aborted:
-			rep.RolledBack++
-		default:
-			rep.Undecided++
-		}
-	}
-	if opts.DryRun {
-		_, _ = m.locker.Release(ctx, lk)
-		return rep
-	}
+	decs, logs, fates := m.decideEntries(ctx, ukey, entries, opts, &rep)
+
 	plan := planRelease(decs, len(entries))
 	var ops []*as.Operation
 	switch {
@@ -288,6 +258,72 @@ func (m *Manager) cleanAccount(ctx context.Context, ukey string, opts CleanupOpt
 		}
 	}
 	rep.LogsFinalized = m.finalizeLogs(logs, fates)
+	return rep
+}
+
+// decideEntries decides each pending entry of an account at its commit
+// point, counting the outcomes in rep; it returns the decisions and the
+// logs to finalize with their fates.
+func (m *Manager) decideEntries(ctx context.Context, ukey string, entries []string, opts CleanupOptions, rep *CleanupReport) (decs []entryDecision, logs []*LogRecord, fates []Decision) {
+	for _, e := range entries {
+		eukey, txnid, err := lock.ParseEntry(e)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
+			continue
+		}
+		dec, l, err := m.decideEntry(ctx, eukey, txnid, opts.MinAge, opts.DryRun)
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", e, err))
+			continue
+		}
+		var amt int64
+		if l != nil {
+			amt = l.Amt
+			sib := siblings(l)
+			logs, fates = append(logs, sib...), append(fates, repeat(dec, len(sib))...)
+		}
+		decs = append(decs, entryDecision{entry: e, dec: dec, amt: amt})
+		switch dec {
+		case Committed:
+			rep.RolledForward++
+			rep.Amount += amt
+		case Aborted:
+			rep.RolledBack++
+		default:
+			rep.Undecided++
+		}
+	}
+	return decs, logs, fates
+}
+
+// cleanAccountDry reports what cleanAccount would do, without a write: it
+// reads the account instead of locking it (so a lock it would steal counts
+// as stale, one held by a live transaction as busy) and decides nothing.
+func (m *Manager) cleanAccountDry(ctx context.Context, ukey string, opts CleanupOptions, rep CleanupReport) CleanupReport {
+	key, kerr := as.NewKey(m.cfg.Namespace, m.cfg.Set, ukey)
+	if kerr != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, kerr))
+		return rep
+	}
+	rec, err := m.get(ctx, key, lock.BinLock, lock.BinDeadline, lock.BinPending)
+	switch {
+	case err != nil:
+		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", ukey, err))
+		return rep
+	case rec == nil:
+		rep.Accounts = 0
+		return rep
+	}
+	if rec.Bins[lock.BinLock] != nil {
+		deadline, _ := rec.Bins[lock.BinDeadline].(int)
+		grace := m.locker.Config().Grace
+		if time.UnixMilli(int64(deadline)).Add(grace).After(m.cfg.Clock.Now()) {
+			rep.Busy = 1 // a live transaction holds it
+			return rep
+		}
+		rep.StaleLocks = 1
+	}
+	m.decideEntries(ctx, ukey, lock.StringList(rec.Bins[lock.BinPending]), opts, &rep)
 	return rep
 }
 
