@@ -68,7 +68,7 @@ var _ = Describe("Cleanup", func() {
 		Expect(lr.Phase).To(Equal(mxnv1.RunSucceeded), lr.Message)
 		Expect(lr.DryRun).To(BeTrue())
 		Expect(lr.RolledForward + lr.RolledBack + lr.Undecided).To(BeNumerically(">", 0))
-		Expect(server.Dump("test", set) + server.Dump("test", set+"log")).To(Equal(dump), "a dry run wrote nothing")
+		Expect(server.Dump("test", set)+server.Dump("test", set+"log")).To(Equal(dump), "a dry run wrote nothing")
 
 		By("the real cleanup rolls them forward and back")
 		real := &mxnv1.Cleanup{
@@ -81,7 +81,7 @@ var _ = Describe("Cleanup", func() {
 		Eventually(func() *mxnv1.CleanupRun { return getCL(ns, "real").Status.LastRun }, time.Minute, 200*time.Millisecond).ShouldNot(BeNil())
 		lr = getCL(ns, "real").Status.LastRun
 		Expect(lr.Phase).To(Equal(mxnv1.RunSucceeded), lr.Message)
-		Expect(lr.RolledForward+lr.RolledBack).To(BeNumerically(">", 0))
+		Expect(lr.RolledForward + lr.RolledBack).To(BeNumerically(">", 0))
 		Expect(lr.Undecided).To(BeZero())
 		Expect(lr.Errors).To(BeZero())
 		Expect(jobsOfRole(ns, RoleShard)).To(HaveLen(4))

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	mxnv1 "github.com/mxnlabs/mxn/api/v1alpha1"
@@ -202,6 +203,20 @@ var _ = Describe("LoadTest", func() {
 		Expect(k8s.Create(ctx, lt)).To(Succeed())
 		Eventually(phaseOf(ns, "gone"), time.Minute, 100*time.Millisecond).Should(Equal(mxnv1.LoadTestRunning))
 		Expect(jobsOfRole(ns, RoleWorker)).To(HaveLen(2))
+
+		By("a spec change while it runs is not applied to this run, and a condition says so")
+		Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := getLT(ns, "gone")
+			cur.Spec.Rate = 5
+			return k8s.Update(ctx, cur)
+		})).To(Succeed())
+		Eventually(func() bool {
+			return meta.IsStatusConditionTrue(getLT(ns, "gone").Status.Conditions, mxnv1.ConditionSpecChangePending)
+		}, 10*time.Second, 100*time.Millisecond).Should(BeTrue())
+		for _, j := range jobsOfRole(ns, RoleWorker) {
+			Expect(j.Spec.Template.Spec.Containers[0].Args).NotTo(ContainElement("--rate"))
+		}
+
 		Expect(k8s.Delete(ctx, getLT(ns, "gone"))).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "gone"}, &mxnv1.LoadTest{}))

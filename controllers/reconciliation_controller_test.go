@@ -74,7 +74,9 @@ func eventsWithReason(ns, reason string) []eventsv1.Event {
 }
 
 // minuteAfter is the start of the minute after t, plus a second.
-func minuteAfter(t time.Time) time.Time { return t.Truncate(time.Minute).Add(time.Minute + time.Second) }
+func minuteAfter(t time.Time) time.Time {
+	return t.Truncate(time.Minute).Add(time.Minute + time.Second)
+}
 
 var _ = Describe("Reconciliation", func() {
 	ctx := context.Background()
