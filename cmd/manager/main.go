@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	_ "time/tzdata" // schedules' time zones, also in an image without /usr/share/zoneinfo
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
@@ -33,13 +35,16 @@ import (
 const defaultWorkerImage = "ghcr.io/mxnlabs/mxn:latest"
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(ctrl.SetupSignalHandler(), os.Args[1:], nil); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run starts the manager and blocks until ctx ends. cfg is the API server
+// to use (nil: the kubeconfig or in-cluster config, as controller-runtime
+// finds it).
+func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	var (
 		metricsAddr, probeAddr, watchNamespace, workerImage string
@@ -92,7 +97,13 @@ func run(args []string) error {
 			}
 		}
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), mgrOpts)
+	if cfg == nil {
+		var err error
+		if cfg, err = ctrl.GetConfig(); err != nil {
+			return fmt.Errorf("find the API server: %w", err)
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
@@ -116,7 +127,7 @@ func run(args []string) error {
 		return fmt.Errorf("ready check: %w", err)
 	}
 	log.Info("starting manager", "workerImage", workerImage, "watchNamespace", watchNamespace)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("run manager: %w", err)
 	}
 	return nil
