@@ -126,5 +126,9 @@ fuzz: ## Fuzz the aerolite frame decoder for a minute.
 	$(GO) test -run '^$$' -fuzz FuzzFrame -fuzztime 60s ./pkg/aerolite/
 
 .PHONY: demo
-demo: build ## Run the main job on the embedded server.
-	$(BIN)/mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50
+demo: build images cluster-up ## The main job: the operator on a local three-node cluster runs a LoadTest with failures and a killed worker, then Reconciliation, Cleanup, Reconciliation.
+	$(GO) run ./hack/demo --kubeconfig $(BIN)/kubeconfig --kubectl $(BIN)/k8s/v1.35.4/kubectl $(if $(AEROSPIKE_HOSTS),--aerospike-hosts $(AEROSPIKE_HOSTS))
+
+.PHONY: demo-cli
+demo-cli: build ## The quick demo without Kubernetes: worker processes (two killed mid-run) against an embedded aerolite, then cleanup, then reconcile.
+	$(BIN)/mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50 --kill 2

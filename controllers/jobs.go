@@ -40,8 +40,22 @@ type jobRequest struct {
 	Generation int64
 }
 
+// WorkerDefaults apply to worker pods whose resource does not say.
+type WorkerDefaults struct {
+	// Image holds /mxn.
+	Image string
+	// PullPolicy of the image (default IfNotPresent; Never for images
+	// imported into the nodes, as in the local cluster).
+	PullPolicy corev1.PullPolicy
+	// HostNetwork runs every worker pod in its node's network (clusters
+	// whose Aerospike listens on the nodes' loopback).
+	HostNetwork bool
+	// Env is added to every worker container.
+	Env []corev1.EnvVar
+}
+
 // buildJob returns the Job for req, owned by owner. Pure: no API calls.
-func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defaultImage string) (*batchv1.Job, error) {
+func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defaults WorkerDefaults) (*batchv1.Job, error) {
 	conn := connectionFor(req.Aerospike, owner.GetNamespace())
 	labels := map[string]string{
 		LabelManagedBy: managedBy,
@@ -50,7 +64,7 @@ func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defau
 		LabelRole:      req.Role,
 		LabelIndex:     strconv.Itoa(req.Index),
 	}
-	image := defaultImage
+	image := defaults.Image
 	if req.Worker != nil && req.Worker.Image != "" {
 		image = req.Worker.Image
 	}
@@ -61,10 +75,10 @@ func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defau
 	container := corev1.Container{
 		Name:                     "mxn",
 		Image:                    image,
-		ImagePullPolicy:          corev1.PullIfNotPresent,
+		ImagePullPolicy:          pullPolicy(defaults.PullPolicy),
 		Command:                  []string{mxnPath},
 		Args:                     args,
-		Env:                      conn.Env,
+		Env:                      append(conn.Env, defaults.Env...),
 		VolumeMounts:             conn.Mounts,
 		TerminationMessagePath:   SummaryPath,
 		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
@@ -80,6 +94,7 @@ func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defau
 		AutomountServiceAccountToken: ptrTo(false),
 		Containers:                   []corev1.Container{container},
 		Volumes:                      conn.Volumes,
+		HostNetwork:                  defaults.HostNetwork,
 		SecurityContext: &corev1.PodSecurityContext{
 			RunAsNonRoot:   ptrTo(true),
 			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
@@ -93,11 +108,12 @@ func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defau
 			pod.Tolerations = append(pod.Tolerations, o.Tolerations...)
 			pod.TopologySpreadConstraints = append(pod.TopologySpreadConstraints, o.TopologySpreadConstraints...)
 			pod.ServiceAccountName = o.ServiceAccountName
-			pod.HostNetwork = o.HostNetwork
-			if o.HostNetwork {
-				pod.DNSPolicy = corev1.DNSClusterFirstWithHostNet
-			}
+			pod.HostNetwork = pod.HostNetwork || o.HostNetwork
+
 		}
+	}
+	if pod.HostNetwork {
+		pod.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	}
 	if req.Spread && len(pod.TopologySpreadConstraints) == 0 {
 		pod.TopologySpreadConstraints = defaultSpread(map[string]string{LabelRun: req.Run, LabelRole: req.Role, LabelOwnerUID: string(owner.GetUID())})
@@ -121,6 +137,13 @@ func buildJob(owner client.Object, scheme *runtime.Scheme, req jobRequest, defau
 		return nil, fmt.Errorf("own job %s: %w", req.Name, err)
 	}
 	return job, nil
+}
+
+func pullPolicy(p corev1.PullPolicy) corev1.PullPolicy {
+	if p == "" {
+		return corev1.PullIfNotPresent
+	}
+	return p
 }
 
 // defaultSpread spreads a run's pods across zones, then nodes, as a

@@ -48,8 +48,8 @@ type LoadTestReconciler struct {
 	Clock     clock.PassiveClock
 	Recorder  events.EventRecorder
 	Connector Connector
-	// WorkerImage is the image of worker pods whose spec names none.
-	WorkerImage string
+	// Workers are the defaults of worker pods.
+	Workers WorkerDefaults
 	// StatusInterval is the least time between two status writes of a
 	// running LoadTest (default 1 s).
 	StatusInterval time.Duration
@@ -481,7 +481,7 @@ func (r *LoadTestReconciler) job(lt *mxnv1.LoadTest, role string, index int, arg
 	return buildJob(lt, r.Scheme, jobRequest{
 		Name: name, Role: role, Run: lt.Status.RunID, Index: index, Args: args,
 		Aerospike: &lt.Spec.Aerospike, Worker: &lt.Spec.WorkerSpec, Spread: spread, Generation: lt.Generation,
-	}, r.WorkerImage)
+	}, r.Workers)
 }
 
 // workerArgs is worker i's mxn command line.

@@ -31,9 +31,9 @@ const AnnotationScheduled = "mxn.mxnlabs.io/scheduled-time"
 // started once or on a cron schedule by CronJob's rules, with a history.
 type scheduler struct {
 	client.Client
-	Scheme      *runtime.Scheme
-	Clock       clock.PassiveClock
-	WorkerImage string
+	Scheme  *runtime.Scheme
+	Clock   clock.PassiveClock
+	Workers WorkerDefaults
 }
 
 // scheduledResource adapts a Reconciliation or a Cleanup.
@@ -198,7 +198,7 @@ func (s *scheduler) startRun(ctx context.Context, res *scheduledResource, name s
 		j, err := buildJob(res.Owner, s.Scheme, jobRequest{
 			Name: schedule.JobName(name, int32(i)), Role: RoleShard, Run: name, Index: i,
 			Args: res.Args(pr), Aerospike: res.Aerospike, Worker: res.Worker, Generation: res.Owner.GetGeneration(),
-		}, s.WorkerImage)
+		}, s.Workers)
 		if err != nil {
 			return err
 		}

@@ -10,9 +10,9 @@ import (
 
 // Options configure the three reconcilers.
 type Options struct {
-	Clock       clock.PassiveClock
-	Connector   Connector
-	WorkerImage string
+	Clock     clock.PassiveClock
+	Connector Connector
+	Workers   WorkerDefaults
 	// StatusInterval is the least time between status writes of a running
 	// LoadTest (default 1 s).
 	StatusInterval time.Duration
@@ -25,12 +25,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	lt := &LoadTestReconciler{
 		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, Connector: o.Connector,
-		Recorder: mgr.GetEventRecorder("mxn-loadtest"), WorkerImage: o.WorkerImage, StatusInterval: o.StatusInterval,
+		Recorder: mgr.GetEventRecorder("mxn-loadtest"), Workers: o.Workers, StatusInterval: o.StatusInterval,
 	}
 	if err := lt.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up LoadTest controller: %w", err)
 	}
-	sched := scheduler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, WorkerImage: o.WorkerImage}
+	sched := scheduler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, Workers: o.Workers}
 	rc := &ReconciliationReconciler{scheduler: sched, Recorder: mgr.GetEventRecorder("mxn-reconciliation")}
 	if err := rc.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Reconciliation controller: %w", err)

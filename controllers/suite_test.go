@@ -124,7 +124,7 @@ func startManager() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	conn := NewClientCache()
-	Expect(Setup(mgr, Options{Clock: testClock, Connector: conn, WorkerImage: "mxn:test", StatusInterval: time.Second})).To(Succeed())
+	Expect(Setup(mgr, Options{Clock: testClock, Connector: conn, Workers: WorkerDefaults{Image: "mxn:test"}, StatusInterval: time.Second})).To(Succeed())
 	ctx, cancel := context.WithCancel(suiteCtx)
 	mgrCancel = cancel
 	mgrDone = make(chan struct{})

@@ -12,6 +12,7 @@ import (
 	"strings"
 	_ "time/tzdata" // schedules' time zones, also in an image without /usr/share/zoneinfo
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -47,8 +48,9 @@ func main() {
 func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	var (
-		metricsAddr, probeAddr, watchNamespace, workerImage string
-		leaderElect, secureMetrics, enableWebhooks, http2   bool
+		metricsAddr, probeAddr, watchNamespace, workerImage, pull  string
+		leaderElect, secureMetrics, enableWebhooks, http2, hostNet bool
+		workerEnv                                                  stringList
 	)
 	fs.StringVar(&metricsAddr, "metrics-bind-address", "0", "address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP, 0 to disable)")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
@@ -58,6 +60,9 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	fs.BoolVar(&http2, "enable-http2", false, "allow HTTP/2 on the metrics and webhook servers (off: CVE-2023-44487)")
 	fs.StringVar(&watchNamespace, "watch-namespace", os.Getenv("WATCH_NAMESPACE"), "only watch these namespaces (comma-separated; default: all)")
 	fs.StringVar(&workerImage, "worker-image", envOr("MXN_WORKER_IMAGE", defaultWorkerImage), "image of worker pods whose resource names none (env MXN_WORKER_IMAGE)")
+	fs.StringVar(&pull, "worker-image-pull-policy", "IfNotPresent", "pull policy of the worker image: Always, IfNotPresent or Never (images imported into the nodes)")
+	fs.BoolVar(&hostNet, "worker-host-network", false, "run worker pods in their node's network (an Aerospike on the nodes' loopback, as in the local cluster)")
+	fs.Var(&workerEnv, "worker-env", "NAME=value added to every worker container (repeatable; not for secrets: use spec.aerospike.auth)")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +70,19 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 			return nil
 		}
 		return err
+	}
+	switch corev1.PullPolicy(pull) {
+	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		return fmt.Errorf("--worker-image-pull-policy %q: want Always, IfNotPresent or Never", pull)
+	}
+	var env []corev1.EnvVar
+	for _, kv := range workerEnv {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("--worker-env %q: want NAME=value", kv)
+		}
+		env = append(env, corev1.EnvVar{Name: name, Value: value})
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
@@ -109,7 +127,9 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	}
 	conn := controllers.NewClientCache()
 	defer conn.Close()
-	if err := controllers.Setup(mgr, controllers.Options{Clock: clock.RealClock{}, Connector: conn, WorkerImage: workerImage}); err != nil {
+	if err := controllers.Setup(mgr, controllers.Options{Clock: clock.RealClock{}, Connector: conn, Workers: controllers.WorkerDefaults{
+		Image: workerImage, PullPolicy: corev1.PullPolicy(pull), HostNetwork: hostNet, Env: env,
+	}}); err != nil {
 		return err
 	}
 	if enableWebhooks {
@@ -132,6 +152,12 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	}
 	return nil
 }
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {

@@ -169,7 +169,16 @@ func runTst(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *tstFlags)
 		rep.Verdict(), rep.Balanced, rep.Checked, cl.RolledForward, cl.RolledBack, cl.LogsFinalized, rep.TotalBalance)
 	fmt.Fprintf(cfg.Stdout, "Log set alone: %d of %d accounts balanced by their %d committed logs; %d of %d logs non-final\n",
 		audit.Balanced, audit.Accounts, audit.Committed, audit.NonFinal, audit.Logs)
+	fmt.Fprintln(cfg.Stdout, recoveryLine(total, killed, cl))
 	return nil
+}
+
+// recoveryLine says how the failures of the run were resolved: the
+// injected faults by the workers themselves (retries, in-doubt settling),
+// the killed workers' transactions by cleanup.
+func recoveryLine(w *workload.Summary, killed int, cl *txn.CleanupReport) string {
+	return fmt.Sprintf("Recovery: %d injected faults (%d before, %d after the call reached the server) settled by the workers themselves (retried, or read back when in doubt; %d left in doubt at the end); %d workers killed mid-run; cleanup finished %d pending transactions (%d rolled forward, %d rolled back)",
+		w.FaultBefore+w.FaultAfter, w.FaultBefore, w.FaultAfter, w.InDoubt, killed, cl.RolledForward+cl.RolledBack, cl.RolledForward, cl.RolledBack)
 }
 
 // initAccounts truncates the account and log sets and creates the accounts.
