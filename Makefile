@@ -17,9 +17,13 @@ help: ## Show the targets.
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build every command into bin/.
+build: ## Build every command into bin/ (static: CGO_ENABLED=0).
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
+
+.PHONY: images
+images: build ## Build the images as OCI tarballs into bin/images/ (mxn.tar, pause.tar) without Docker; import with `ctr -n k8s.io images import`.
+	$(GO) run ./hack/image --out $(BIN)/images
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(BIN)/tools/controller-gen-$(CONTROLLER_TOOLS_VERSION)
