@@ -133,6 +133,18 @@ fuzz: ## Fuzz the aerolite frame decoder for a minute.
 demo: build images cluster-up ## The main job: the operator on a local three-node cluster runs a LoadTest with failures and a killed worker, then Reconciliation, Cleanup, Reconciliation.
 	$(GO) run ./hack/demo --kubeconfig $(BIN)/kubeconfig --kubectl $(BIN)/k8s/v1.35.4/kubectl $(if $(AEROSPIKE_HOSTS),--aerospike-hosts $(AEROSPIKE_HOSTS))
 
+LOCAL_KUBECTL := $(BIN)/k8s/v1.35.4/kubectl --kubeconfig $(BIN)/kubeconfig
+
+.PHONY: deploy-local
+deploy-local: ## Deploy the operator and aerolite into the local cluster (config/local), and wait until they are ready.
+	$(LOCAL_KUBECTL) apply --server-side --force-conflicts -k config/local
+	$(LOCAL_KUBECTL) -n mxn-system rollout restart deployment/mxn-controller-manager deployment/mxn-aerolite
+	$(LOCAL_KUBECTL) -n mxn-system rollout status deployment/mxn-controller-manager deployment/mxn-aerolite --timeout=180s
+
+.PHONY: test-e2e
+test-e2e: build images cluster-up deploy-local ## The end-to-end suite on the local three-node cluster (any cluster: see test/e2e and hack/kind-e2e.sh).
+	$(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e -kubeconfig $(BIN)/kubeconfig -kubectl $(BIN)/k8s/v1.35.4/kubectl -mxn $(BIN)/mxn -ginkgo.v
+
 .PHONY: demo-cli
 demo-cli: build ## The quick demo without Kubernetes: worker processes (two killed mid-run) against an embedded aerolite, then cleanup, then reconcile.
 	$(BIN)/mxn tst --embedded -i --records 1000 --procs 8 --txns 500 --fpct 50 --kill 2
