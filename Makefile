@@ -130,7 +130,7 @@ fuzz: ## Fuzz the aerolite frame decoder for a minute.
 	$(GO) test -run '^$$' -fuzz FuzzFrame -fuzztime 60s ./pkg/aerolite/
 
 .PHONY: demo
-demo: build images cluster-up ## The main job: the operator on a local three-node cluster runs a LoadTest with failures and a killed worker, then Reconciliation, Cleanup, Reconciliation.
+demo: build images cluster-up deploy-local ## The main job: the operator on a local three-node cluster runs a LoadTest with failures and a killed worker, then Reconciliation, Cleanup, Reconciliation.
 	$(GO) run ./hack/demo --kubeconfig $(BIN)/kubeconfig --kubectl $(BIN)/k8s/v1.35.4/kubectl $(if $(AEROSPIKE_HOSTS),--aerospike-hosts $(AEROSPIKE_HOSTS))
 
 LOCAL_KUBECTL := $(BIN)/k8s/v1.35.4/kubectl --kubeconfig $(BIN)/kubeconfig
