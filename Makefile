@@ -58,6 +58,33 @@ $(KUSTOMIZE):
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Install kustomize into bin/tools.
 
+HELM_VERSION ?= v3.22.0
+HELM := $(BIN)/tools/helm-$(HELM_VERSION)
+
+$(HELM):
+	@mkdir -p $(BIN)/tools
+	GOBIN=$(BIN)/tools $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(BIN)/tools/helm $@
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into bin/tools (from the Go module proxy).
+
+.PHONY: print-helm
+print-helm: ## Print the path of the helm binary (for scripts).
+	@echo $(HELM)
+
+.PHONY: chart
+chart: ## Regenerate the Helm chart's CRDs, RBAC rules and webhooks (dist/chart) from config/ (hack/chartgen).
+	$(GO) run ./hack/chartgen -config config -chart dist/chart
+
+.PHONY: chart-lint
+chart-lint: chart $(HELM) ## Lint the Helm chart.
+	$(HELM) lint --strict dist/chart
+
+.PHONY: kind-e2e
+kind-e2e: ## The e2e suite on a kind cluster (needs Docker and kind; hack/kind-e2e.sh).
+	./hack/kind-e2e.sh
+
 .PHONY: install
 install: manifests $(KUSTOMIZE) ## Install the CRDs into the cluster of the current kubectl context.
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
@@ -101,10 +128,10 @@ envtest: ## Build kube-apiserver and etcd for the envtest suites into bin/k8s/ (
 	./hack/setup-envtest.sh
 
 .PHONY: unit
-unit: ## Go tests with the race detector (the envtest suites get KUBEBUILDER_ASSETS from hack/setup-envtest.sh unless it is set).
+unit: $(HELM) ## Go tests with the race detector (the envtest suites get KUBEBUILDER_ASSETS from hack/setup-envtest.sh unless it is set; the chart tests get HELM).
 	@assets="$${KUBEBUILDER_ASSETS:-}"; if [ -z "$$assets" ]; then assets=$$(./hack/setup-envtest.sh) || exit 1; fi; \
 	echo "KUBEBUILDER_ASSETS=$$assets"; \
-	KUBEBUILDER_ASSETS="$$assets" $(GO) test $(GOTEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$assets" HELM=$(HELM) $(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: v8smoke
 v8smoke: ## Smoke tests with aerospike-client-go v8 against aerolite (a module of its own: test/v8smoke).
