@@ -44,14 +44,11 @@ if [[ -d $cluster ]]; then
 		ctr_=(ctr -a "$sock" -n k8s.io)
 		tasks=$(timeout 10 "${ctr_[@]}" tasks ls -q 2>/dev/null)
 		for t in $tasks; do timeout 10 "${ctr_[@]}" tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
-		for t in $tasks; do
-			for _ in $(seq 50); do
-				timeout 10 "${ctr_[@]}" tasks delete "$t" >/dev/null 2>&1 && break
-				sleep 0.1
-			done
+		# containerd's CRI deletes each task once it has exited.
+		for _ in $(seq 50); do
+			[[ -z $(timeout 10 "${ctr_[@]}" tasks ls -q 2>/dev/null) ]] && break
+			sleep 0.1
 		done
-		containers=$(timeout 10 "${ctr_[@]}" containers ls -q 2>/dev/null)
-		[[ -z $containers ]] || timeout 20 "${ctr_[@]}" containers delete $containers >/dev/null 2>&1
 	done
 
 	# 3. containerds, then the control plane and etcd.
