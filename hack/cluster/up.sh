@@ -13,6 +13,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 start_time=$(date +%s.%N)
+since() { awk -v a="$start_time" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- already running? --------------------------------------------------------
 if [[ -d $run ]]; then
@@ -238,40 +239,20 @@ TOML
 	launch "containerd-$n" containerd --config "$d/containerd.toml"
 done
 
-wait_for "the apiserver (logs/kube-apiserver.log)" 60 "${kubectl[@]}" get --raw /readyz
-
-launch kube-controller-manager "$k8s/kube-controller-manager" \
-	--kubeconfig="$cluster/kubeconfigs/controller-manager" \
-	--authentication-kubeconfig="$cluster/kubeconfigs/controller-manager" \
-	--authorization-kubeconfig="$cluster/kubeconfigs/controller-manager" \
-	--bind-address=127.0.0.1 --secure-port="$kcm_port" --leader-elect=false \
-	--controllers='*,-nodeipam' --use-service-account-credentials=true \
-	--root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
-	--cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
-	--profiling=false
-launch kube-scheduler "$k8s/kube-scheduler" \
-	--kubeconfig="$cluster/kubeconfigs/scheduler" \
-	--authentication-kubeconfig="$cluster/kubeconfigs/scheduler" \
-	--authorization-kubeconfig="$cluster/kubeconfigs/scheduler" \
-	--bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false --profiling=false
-
 # Images: every bin/images/*.tar into every node's containerd.
 shopt -s nullglob
 tars=("$images_dir"/*.tar)
 shopt -u nullglob
 [[ ${#tars[@]} -gt 0 ]] || log "warning: no images in $images_dir (run 'make images'); pods will not start without $sandbox_image"
-for n in "${nodes[@]}"; do
-	d="$cluster/nodes/node-$n"
-	wait_for "containerd of node-$n (logs/containerd-$n.log)" 30 ctr -a "$d/containerd.sock" version
+# node_up X: node-X's images, then (once the apiserver is ready) its kubelet.
+# The nodes come up in parallel, while the apiserver starts.
+node_up() {
+	local n=$1 d="$cluster/nodes/node-$1" cg h t
+	wait_for "containerd of node-$n (logs/containerd-$n.log)" 30 ctr -a "$d/containerd.sock" version || return 1
 	for t in "${tars[@]}"; do
-		ctr -a "$d/containerd.sock" -n k8s.io images import "$t" >>"$logs/images.log" 2>&1 ||
-			{ log "importing $t into node-$n failed (logs/images.log)"; exit 1; }
+		ctr -a "$d/containerd.sock" -n k8s.io images import "$t" >>"$logs/images-$n.log" 2>&1 ||
+			{ log "importing $t into node-$n failed (logs/images-$n.log)"; return 1; }
 	done
-done
-
-# kubelets
-for n in "${nodes[@]}"; do
-	d="$cluster/nodes/node-$n"
 	cg=$(cgroup_root "$n")
 	# The kubelet wants its cgroup root to exist in every hierarchy.
 	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
@@ -319,11 +300,40 @@ imageGCLowThresholdPercent: 99
 resolvConf: /etc/resolv.conf
 nodeStatusReportFrequency: 10s
 YAML
+	wait_for "the apiserver (logs/kube-apiserver.log)" 60 "${kubectl[@]}" get --raw /readyz || return 1
 	launch "kubelet-$n" "$k8s/kubelet" --config="$d/kubelet.yaml" \
 		--kubeconfig="$cluster/kubeconfigs/node-$n" \
 		--root-dir="$d/kubelet" --cert-dir="$d/kubelet-certs" \
 		--hostname-override="node-$n" --node-labels="topology.kubernetes.io/zone=zone-$n"
+}
+node_jobs=()
+for n in "${nodes[@]}"; do
+	node_up "$n" &
+	node_jobs+=($!)
 done
+log "$(since) s: certificates written; etcd, apiserver and containerds started"
+wait_for "the apiserver (logs/kube-apiserver.log)" 60 "${kubectl[@]}" get --raw /readyz
+log "$(since) s: apiserver ready"
+
+# Started once RBAC is bootstrapped (the controller-manager exits if it cannot read its config).
+launch kube-controller-manager "$k8s/kube-controller-manager" \
+	--kubeconfig="$cluster/kubeconfigs/controller-manager" \
+	--authentication-kubeconfig="$cluster/kubeconfigs/controller-manager" \
+	--authorization-kubeconfig="$cluster/kubeconfigs/controller-manager" \
+	--bind-address=127.0.0.1 --secure-port="$kcm_port" --leader-elect=false \
+	--controllers='*,-nodeipam' --use-service-account-credentials=true \
+	--root-ca-file="$pki/ca.crt" --service-account-private-key-file="$pki/sa.key" \
+	--cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+	--profiling=false
+launch kube-scheduler "$k8s/kube-scheduler" \
+	--kubeconfig="$cluster/kubeconfigs/scheduler" \
+	--authentication-kubeconfig="$cluster/kubeconfigs/scheduler" \
+	--authorization-kubeconfig="$cluster/kubeconfigs/scheduler" \
+	--bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false --profiling=false
+
+
+for j in "${node_jobs[@]}"; do wait "$j" || exit 1; done
+log "$(since) s: images imported (${#tars[@]} per node), kubelets started"
 
 all_ready() {
 	local out
@@ -331,11 +341,12 @@ all_ready() {
 	[[ $(grep -c ' Ready ' <<<"$out") -eq ${#nodes[@]} ]]
 }
 wait_for "${#nodes[@]} Ready nodes (logs/kubelet-*.log)" 120 all_ready
+log "$(since) s: nodes Ready"
 wait_for "the default ServiceAccount" 60 "${kubectl[@]}" -n default get serviceaccount default
 for c in $(components); do
 	alive "$c" || { log "$c exited (logs/$c.log)"; exit 1; }
 done
 
-elapsed=$(awk -v a="$start_time" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+elapsed=$(since)
 "${kubectl[@]}" get nodes -L topology.kubernetes.io/zone >&2
 log "up in ${elapsed} s; kubectl --kubeconfig $kubeconfig_out (state and logs in $cluster)"
