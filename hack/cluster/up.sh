@@ -23,7 +23,8 @@ if [[ -d $run ]]; then
 		alive "$c" && up=$((up + 1))
 	done
 	if [[ $up -eq $total ]] &&
-		"$k8s/kubectl" --kubeconfig "$kubeconfig_out" get --raw /readyz >/dev/null 2>&1; then
+		"$k8s/kubectl" --kubeconfig "$cluster/kubeconfigs/admin" get --raw /readyz >/dev/null 2>&1; then
+		[[ -f $kubeconfig_out ]] || install -m 600 "$cluster/kubeconfigs/admin" "$kubeconfig_out"
 		log "already running ($total processes, apiserver ready): nothing to do"
 		exit 0
 	fi
@@ -54,10 +55,12 @@ apt_install() {
 	[[ -e $policy ]] && had_policy=1
 	[[ $had_policy -eq 1 ]] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; }
 	log "installing $* with apt"
+	local rc=0
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2 ||
 		{ DEBIAN_FRONTEND=noninteractive apt-get update >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; }
+			DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2; } || rc=$?
 	[[ $had_policy -eq 1 ]] || rm -f "$policy"
+	[[ $rc -eq 0 ]] || { log "apt-get install $* failed"; exit 1; }
 	# Under systemd the unit may still be enabled: keep it from running.
 	if [[ " $* " == *" containerd "* ]] && [[ -d /run/systemd/system ]]; then
 		systemctl disable --now containerd.service >&2 || true
@@ -125,12 +128,12 @@ clusters:
 - name: mxn-local
   cluster:
     server: https://127.0.0.1:$apiserver_port
-    certificate-authority: $pki/ca.crt
+    certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
 users:
 - name: $2
   user:
-    client-certificate: $pki/$2.crt
-    client-key: $pki/$2.key
+    client-certificate-data: $(base64 -w0 "$pki/$2.crt")
+    client-key-data: $(base64 -w0 "$pki/$2.key")
 contexts:
 - name: mxn-local
   context: {cluster: mxn-local, user: $2}
@@ -140,8 +143,8 @@ YAML
 mkdir -p "$cluster/kubeconfigs"
 for k in admin controller-manager scheduler; do kubeconfig "$cluster/kubeconfigs/$k" "$k"; done
 for n in "${nodes[@]}"; do kubeconfig "$cluster/kubeconfigs/node-$n" "node-$n"; done
-# bin/kubeconfig embeds nothing but absolute paths into bin/cluster/pki.
-cp "$cluster/kubeconfigs/admin" "$kubeconfig_out"
+# bin/kubeconfig embeds its certificates: it can be copied anywhere on the machine.
+install -m 600 "$cluster/kubeconfigs/admin" "$kubeconfig_out"
 kubectl=("$k8s/kubectl" --kubeconfig "$kubeconfig_out")
 
 # --- processes -----------------------------------------------------------------
