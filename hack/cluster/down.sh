@@ -65,8 +65,13 @@ for n in "${nodes[@]}"; do
 	[[ -z $left ]] || { log "killing what is left in cgroup $cg: $(echo $left)"; kill -KILL $left 2>/dev/null; sleep 0.2; }
 done
 
-# 5. any process still mentioning the cluster dir (shims, strays of an earlier run).
-strays=$(pids_under "$cluster")
+# 5. any of our programs still mentioning the cluster dir (shims, strays of an
+# earlier run); someone's `tail -f bin/cluster/logs/...` is left alone.
+strays=$(for p in $(pids_under "$cluster"); do
+	case $(cat "/proc/$p/comm" 2>/dev/null) in
+	containerd* | kubelet | kube-* | etcd | runc | unshare | ctr) echo "$p" ;;
+	esac
+done)
 if [[ -n $strays ]]; then
 	log "stopping leftover processes: $(echo $strays)"
 	stop $strays
