@@ -111,7 +111,23 @@ for ipt in iptables ip6tables; do
 	done
 done
 
-# 9. the kubelets' cgroups, deepest first.
+# 9. what the kubelets leave outside bin/cluster: the device-plugin socket they
+# all create in /var/lib/kubelet (unless another kubelet runs), and the folders
+# that did not exist before cluster-up, if empty.
+other_kubelet=0
+for p in $(pgrep -x kubelet); do
+	[[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) == Z ]] || other_kubelet=1
+done
+if [[ $other_kubelet -eq 0 ]]; then
+	rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+fi
+if [[ -f $cluster/created-dirs ]]; then
+	tac "$cluster/created-dirs" | while read -r d; do
+		[[ -n $d && -d $d ]] && rmdir "$d" 2>/dev/null
+	done
+fi
+
+# 10. the kubelets' cgroups, deepest first.
 for n in "${nodes[@]}"; do
 	cg=$(cgroup_root "$n")
 	for h in /sys/fs/cgroup/*/; do
@@ -121,14 +137,14 @@ for n in "${nodes[@]}"; do
 	done
 done
 
-# 10. kernel settings, as they were before the kubelets started.
+# 11. kernel settings, as they were before the kubelets started.
 if [[ -f $cluster/sysctl.saved ]]; then
 	while read -r k v; do
 		[[ -n $k && -n $v && -e /proc/sys/$k ]] && echo "$v" >"/proc/sys/$k"
 	done <"$cluster/sysctl.saved"
 fi
 
-# 11. the state.
+# 12. the state.
 if [[ -d $cluster ]]; then
 	rm -rf "$cluster" 2>/dev/null || { sleep 1; rm -rf "$cluster"; }
 fi

@@ -79,6 +79,13 @@ mkdir -p "$cluster" "$logs" "$run" "$pki"
 for k in kernel/panic kernel/panic_on_oops vm/overcommit_memory; do
 	echo "$k $(</proc/sys/$k)"
 done >"$cluster/sysctl.saved"
+# Folders the kubelets and shims create outside bin/cluster whatever their flags
+# say (a device-plugin socket in /var/lib/kubelet, shim sockets in
+# /run/containerd/s, links in /var/log/containers): those missing now are
+# removed by down.sh if empty.
+for p in /var/lib/kubelet /var/lib/kubelet/device-plugins /var/log/containers /run/containerd /run/containerd/s; do
+	[[ -e $p ]] || echo "$p"
+done >"$cluster/created-dirs"
 
 # On failure, say where to look; the state stays for debugging.
 trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "bring-up FAILED; logs in $logs; run make cluster-down to clean up"; fi' EXIT
