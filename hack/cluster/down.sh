@@ -12,6 +12,7 @@ if [[ $(id -u) -ne 0 ]]; then
 	log "must run as root"
 	exit 1
 fi
+lock
 start_time=$(date +%s.%N)
 
 # stop PID...: SIGTERM, then SIGKILL whatever is left after the grace period.

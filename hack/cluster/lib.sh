@@ -27,6 +27,13 @@ sandbox_image=mxn.mxnlabs.io/pause:3.10
 
 log() { echo "cluster: $*" >&2; }
 
+# lock: one cluster-up or cluster-down at a time (fd 9; launched daemons close it).
+lock() {
+	mkdir -p "$root/bin"
+	exec 9>"$root/bin/.cluster.lock"
+	flock -n 9 || { log "another cluster-up or cluster-down is running"; exit 1; }
+}
+
 # alive NAME: the process recorded in run/NAME.pid exists and is ours (its
 # command line mentions the cluster dir).
 alive() {

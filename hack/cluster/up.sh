@@ -11,6 +11,7 @@ if [[ $(id -u) -ne 0 ]]; then
 	log "must run as root (kubelets and containerd need it)"
 	exit 1
 fi
+lock
 
 start_time=$(date +%s.%N)
 since() { awk -v a="$start_time" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -159,7 +160,7 @@ kubectl=("$k8s/kubectl" --kubeconfig "$kubeconfig_out")
 launch() {
 	local name=$1
 	shift
-	setsid bash -c 'echo $$ >"$0"; exec "$@"' "$run/$name.pid" "$@" </dev/null >"$logs/$name.log" 2>&1 &
+	setsid bash -c 'echo $$ >"$0"; exec "$@"' "$run/$name.pid" "$@" </dev/null >"$logs/$name.log" 2>&1 9>&- &
 }
 # wait_for WHAT SECONDS CMD...: retry CMD every 0.2 s.
 wait_for() {
