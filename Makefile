@@ -127,6 +127,14 @@ tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here or in t
 envtest: ## Build kube-apiserver and etcd for the envtest suites into bin/k8s/ (prints the folder for KUBEBUILDER_ASSETS).
 	./hack/setup-envtest.sh
 
+.PHONY: cluster-up
+cluster-up: ## Start the local cluster (root): control plane and nodes node-a/b/c (kubelet + containerd each) in zones a/b/c; admin kubeconfig in bin/kubeconfig.
+	./hack/cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster, remove its state (bin/cluster) and check that nothing is left.
+	./hack/cluster/down.sh
+
 .PHONY: unit
 unit: $(HELM) ## Go tests with the race detector (the envtest suites get KUBEBUILDER_ASSETS from hack/setup-envtest.sh unless it is set; the chart tests get HELM).
 	@assets="$${KUBEBUILDER_ASSETS:-}"; if [ -z "$$assets" ]; then assets=$$(./hack/setup-envtest.sh) || exit 1; fi; \
