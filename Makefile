@@ -171,7 +171,8 @@ demo: build images cluster-up deploy-local ## The main job: the operator on a lo
 LOCAL_KUBECTL := $(BIN)/k8s/v1.35.4/kubectl --kubeconfig $(BIN)/kubeconfig
 
 .PHONY: deploy-local
-deploy-local: ## Deploy the operator and aerolite into the local cluster (config/local), and wait until they are ready.
+deploy-local: ## Deploy the operator and aerolite into the local cluster (config/local) with the images of bin/images, and wait until they are ready.
+	./hack/cluster/images.sh
 	$(LOCAL_KUBECTL) apply --server-side --force-conflicts -k config/local
 	$(LOCAL_KUBECTL) -n mxn-system rollout restart deployment/mxn-controller-manager deployment/mxn-aerolite
 	$(LOCAL_KUBECTL) -n mxn-system rollout status deployment/mxn-controller-manager deployment/mxn-aerolite --timeout=180s
