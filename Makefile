@@ -179,7 +179,7 @@ deploy-local: ## Deploy the operator and aerolite into the local cluster (config
 
 .PHONY: test-e2e
 test-e2e: build images cluster-up deploy-local ## The end-to-end suite on the local three-node cluster (any cluster: see test/e2e and hack/kind-e2e.sh).
-	$(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e -kubeconfig $(BIN)/kubeconfig -kubectl $(BIN)/k8s/v1.35.4/kubectl -mxn $(BIN)/mxn -ginkgo.v
+	E2E_WATCH_CLUSTERIP=1 $(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e -kubeconfig $(BIN)/kubeconfig -kubectl $(BIN)/k8s/v1.35.4/kubectl -mxn $(BIN)/mxn -ginkgo.v
 
 .PHONY: demo-cli
 demo-cli: build ## The quick demo without Kubernetes: worker processes (two killed mid-run) against an embedded aerolite, then cleanup, then reconcile.

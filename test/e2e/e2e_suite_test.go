@@ -61,6 +61,7 @@ var _ = BeforeSuite(func() {
 	Expect(mxnv1.AddToScheme(scheme)).To(Succeed())
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
+	startClusterIPWatch()
 	By("the operator is running")
 	Eventually(func() int {
 		var pods corev1.PodList
@@ -76,6 +77,8 @@ var _ = BeforeSuite(func() {
 		return n
 	}, 2*time.Minute, time.Second).Should(Equal(1))
 })
+
+var _ = AfterSuite(checkClusterIPWatch)
 
 // mxn runs the mxn CLI against the cluster's Aerospike from the test
 // machine.
