@@ -205,12 +205,12 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 			if o.Spec.Schedule != "*/5 * * * *" || o.Spec.Shards != 2 {
 				t.Errorf("%s: schedule %q, shards %d", p, o.Spec.Schedule, o.Spec.Shards)
 			}
-			if _, err := (&ReconciliationCustomValidator{}).ValidateCreate(ctx, o); err != nil {
+			if _, err := ReconciliationCustomValidator.ValidateCreate(ctx, o); err != nil {
 				t.Errorf("%s: %v", p, err)
 			}
 		case *mxnv1alpha1.Cleanup:
 			kinds["Cleanup"] = true
-			if _, err := (&CleanupCustomValidator{}).ValidateCreate(ctx, o); err != nil {
+			if _, err := CleanupCustomValidator.ValidateCreate(ctx, o); err != nil {
 				t.Errorf("%s: %v", p, err)
 			}
 		}
