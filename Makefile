@@ -171,14 +171,27 @@ demo: build images cluster-up deploy-local ## The main job: the operator on a lo
 LOCAL_KUBECTL := $(BIN)/k8s/v1.35.4/kubectl --kubeconfig $(BIN)/kubeconfig
 
 .PHONY: deploy-local
-deploy-local: ## Deploy the operator and aerolite into the local cluster (config/local) with the images of bin/images, and wait until they are ready.
+deploy-local: ## Deploy the operator and aerolite into the local cluster with kustomize (config/local) and the images of bin/images; wait until ready.
 	./hack/cluster/images.sh
+	@if $(HELM) --kubeconfig $(BIN)/kubeconfig -n mxn-system status mxn >/dev/null 2>&1; then \
+		echo "the operator was installed with Helm (make deploy-local-helm): uninstalling it first"; \
+		$(HELM) --kubeconfig $(BIN)/kubeconfig -n mxn-system uninstall mxn --wait; fi
 	$(LOCAL_KUBECTL) apply --server-side --force-conflicts -k config/local
 	$(LOCAL_KUBECTL) -n mxn-system rollout restart deployment/mxn-controller-manager deployment/mxn-aerolite
 	$(LOCAL_KUBECTL) -n mxn-system rollout status deployment/mxn-controller-manager deployment/mxn-aerolite --timeout=180s
 
+.PHONY: deploy-local-helm
+deploy-local-helm: $(HELM) ## Install the operator into the local cluster with the Helm chart (hack/cluster/helm-values.yaml), aerolite with kustomize; wait until ready.
+	./hack/cluster/images.sh
+	@if [ "$$($(LOCAL_KUBECTL) -n mxn-system get deployment mxn-controller-manager -o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}' 2>/dev/null)" = kustomize ]; then \
+		echo "the operator was deployed with kustomize (make deploy-local / make demo): Helm cannot take it over; run make cluster-down first" >&2; exit 1; fi
+	$(HELM) --kubeconfig $(BIN)/kubeconfig upgrade --install mxn dist/chart -n mxn-system --create-namespace -f hack/cluster/helm-values.yaml --wait --timeout 3m
+	$(LOCAL_KUBECTL) apply --server-side --force-conflicts -k config/local/aerolite
+	$(LOCAL_KUBECTL) -n mxn-system rollout restart deployment/mxn-controller-manager deployment/mxn-aerolite
+	$(LOCAL_KUBECTL) -n mxn-system rollout status deployment/mxn-controller-manager deployment/mxn-aerolite --timeout=180s
+
 .PHONY: test-e2e
-test-e2e: build images cluster-up deploy-local ## The end-to-end suite on the local three-node cluster (any cluster: see test/e2e and hack/kind-e2e.sh).
+test-e2e: build images cluster-up deploy-local-helm ## The end-to-end suite on the local three-node cluster (operator installed with the Helm chart; any cluster: see test/e2e and hack/kind-e2e.sh).
 	E2E_WATCH_CLUSTERIP=1 $(GO) test -tags e2e -count=1 -timeout 40m ./test/e2e -kubeconfig $(BIN)/kubeconfig -kubectl $(BIN)/k8s/v1.35.4/kubectl -mxn $(BIN)/mxn -ginkgo.v
 
 .PHONY: demo-cli
