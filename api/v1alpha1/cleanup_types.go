@@ -87,5 +87,5 @@ type CleanupList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Cleanup{}, &CleanupList{})
+	knownTypes = append(knownTypes, &Cleanup{}, &CleanupList{})
 }

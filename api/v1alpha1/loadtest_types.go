@@ -261,5 +261,5 @@ type LoadTestList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&LoadTest{}, &LoadTestList{})
+	knownTypes = append(knownTypes, &LoadTest{}, &LoadTestList{})
 }

@@ -85,5 +85,5 @@ type ReconciliationList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Reconciliation{}, &ReconciliationList{})
+	knownTypes = append(knownTypes, &Reconciliation{}, &ReconciliationList{})
 }
