@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	mxnv1 "github.com/mxnlabs/mxn/api/v1alpha1"
+	"github.com/mxnlabs/mxn/internal/netwatch"
 )
 
 type options struct {
@@ -37,6 +38,7 @@ type options struct {
 	overlay                                     string
 	duration, timeout                           time.Duration
 	workers                                     int
+	serviceCIDR                                 string
 }
 
 func main() {
@@ -50,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "how long the LoadTest's workers run")
 	flag.IntVar(&o.workers, "workers", 3, "LoadTest workers (one per zone with three)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
+	flag.StringVar(&o.serviceCIDR, "service-cidr", "10.0.0.0/24", "the cluster's Service range: the demo checks that nothing on this machine dials it (empty: no check)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
@@ -108,6 +111,14 @@ func (d *demo) kubectl(ctx context.Context, args ...string) error {
 
 func (d *demo) run(ctx context.Context) error {
 	start := time.Now()
+	var watch *netwatch.Watch
+	if d.o.serviceCIDR != "" {
+		w, err := netwatch.Start(d.o.serviceCIDR, 50*time.Millisecond)
+		if err != nil {
+			return fmt.Errorf("--service-cidr: %w", err)
+		}
+		watch = w
+	}
 	d.say("deploying the operator (%s)", d.o.overlay)
 	if err := d.kubectl(ctx, "apply", "--server-side", "--force-conflicts", "-k", d.o.overlay); err != nil {
 		return err
@@ -139,7 +150,21 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.report(lt, before, cl, after, time.Since(start))
+	var dialled []string
+	if watch != nil {
+		var scans int
+		dialled, scans = watch.Stop()
+		if len(dialled) == 0 {
+			d.say("no connection on this machine went to the Service range %s (%d samples of /proc/net/tcp): every packet stayed on it", d.o.serviceCIDR, scans)
+		}
+	}
+	if err := d.report(lt, before, cl, after, time.Since(start)); err != nil {
+		return err
+	}
+	if len(dialled) > 0 {
+		return fmt.Errorf("connections to the Service range %s (a ClusterIP dialled, the packets left the machine): %v", d.o.serviceCIDR, dialled)
+	}
+	return nil
 }
 
 // cleanPrevious removes the resources of an earlier demo run.
