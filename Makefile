@@ -118,7 +118,7 @@ vet: ## go vet, and fail on unformatted files.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: tidy-check
-tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here or in test/v8smoke (prints the diff).
+tidy-check: ## Fail if `go mod tidy` would change go.mod or go.sum, here, in test/v8smoke or in hack/k8s (prints the diff).
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 	@cd test/v8smoke && $(GO) mod tidy -diff || { echo "test/v8smoke/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
 	@cd hack/k8s && $(GO) mod tidy -diff || { echo "hack/k8s/go.mod/go.sum are not tidy: run 'go mod tidy' there and commit the result" >&2; exit 1; }
@@ -150,7 +150,7 @@ asconform: ## Check aerolite against the recorded Aerospike behaviour (../shared
 	./hack/asconform.sh
 
 .PHONY: test
-test: tidy-check generate-check vet unit v8smoke asconform ## Everything CI runs.
+test: tidy-check generate-check vet unit v8smoke asconform ## The checks, unit and envtest suites, v8 smoke and conformance (.ci/run then runs test-e2e).
 
 .PHONY: sim
 sim: ## Deterministic simulation over SEEDS seeds from FIRST (default 2000 from 1); failures print a replay command.
