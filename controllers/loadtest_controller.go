@@ -196,6 +196,24 @@ func (r *LoadTestReconciler) initializing(ctx context.Context, lt *mxnv1.LoadTes
 // startWorkers creates one Job per worker; they wait for each other at the
 // common start.
 func (r *LoadTestReconciler) startWorkers(ctx context.Context, lt *mxnv1.LoadTest) error {
+	if err := r.createWorkers(ctx, lt); err != nil {
+		return err
+	}
+	lt.Status.Workers = mxnv1.WorkerCounts{Active: workersOf(lt)}
+	r.setPhase(lt, mxnv1.LoadTestStarting, fmt.Sprintf("%d workers waiting for each other", workersOf(lt)))
+	return nil
+}
+
+// lostWorkers says how many worker Jobs went missing mid-run.
+func lostWorkers(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d worker Jobs deleted mid-run", n)
+}
+
+// createWorkers creates the worker Jobs that do not exist yet.
+func (r *LoadTestReconciler) createWorkers(ctx context.Context, lt *mxnv1.LoadTest) error {
 	jobs := make([]*batchv1.Job, 0, workersOf(lt))
 	for i := range int(workersOf(lt)) {
 		j, err := r.job(lt, RoleWorker, i, workerArgs(lt, runKey(lt), i), true)
@@ -204,31 +222,30 @@ func (r *LoadTestReconciler) startWorkers(ctx context.Context, lt *mxnv1.LoadTes
 		}
 		jobs = append(jobs, j)
 	}
-	if _, err := createJobs(ctx, r.Client, jobs); err != nil {
-		return err
-	}
-	lt.Status.Workers = mxnv1.WorkerCounts{Active: workersOf(lt)}
-	r.setPhase(lt, mxnv1.LoadTestStarting, fmt.Sprintf("%d workers waiting for each other", workersOf(lt)))
-	return nil
+	_, err := createJobs(ctx, r.Client, jobs)
+	return err
 }
 
 // running follows the workers: the common start, live progress, and the
 // end of every worker.
 func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jobs runJobs) (ctrl.Result, error) {
 	workers := jobs[RoleWorker]
-	if len(workers) < int(workersOf(lt)) {
-		// Some Jobs are missing (not yet in the cache, or deleted by hand):
-		// creating them again is idempotent.
-		if err := r.startWorkers(ctx, lt); err != nil {
+	expected := int(workersOf(lt))
+	if len(workers) < expected && lt.Status.Phase == mxnv1.LoadTestStarting {
+		// Not in the cache yet (just created): creating them is idempotent.
+		if err := r.createWorkers(ctx, lt); err != nil {
 			return ctrl.Result{}, err
 		}
-		if lt.Status.Phase == mxnv1.LoadTestStarting {
-			return ctrl.Result{RequeueAfter: r.interval()}, nil
-		}
+		return ctrl.Result{RequeueAfter: r.interval()}, nil
 	}
 	done, failed := finished(workers)
+	// A worker Job deleted once the run started is a lost worker, as when
+	// its pod goes: never started again, since its index already passed the
+	// common start.
+	lost := max(0, expected-len(workers))
+	done, failed = done+lost, failed+lost
 	lt.Status.Workers = mxnv1.WorkerCounts{
-		Active:    int32(len(workers) - done),
+		Active:    int32(expected - done),
 		Succeeded: int32(done - failed),
 		Failed:    int32(failed),
 	}
@@ -257,7 +274,7 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 			r.setPhase(lt, mxnv1.LoadTestRunning, fmt.Sprintf("%d workers running", workersOf(lt)))
 		}
 	}
-	if done < len(workers) || len(workers) < int(workersOf(lt)) {
+	if done < expected {
 		if connErr == nil && lt.Status.Phase == mxnv1.LoadTestRunning {
 			r.progress(ctx, lt, ac)
 		}
@@ -268,10 +285,10 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 		return ctrl.Result{}, r.startVerification(ctx, lt)
 	}
 	if failed > 0 {
-		r.fail(lt, fmt.Sprintf("%d of %d workers failed; first: %s", failed, len(workers), firstFailure(workers)))
+		r.fail(lt, fmt.Sprintf("%d of %d workers failed; first: %s", failed, expected, firstFailure(workers)+lostWorkers(lost)))
 		return ctrl.Result{}, nil
 	}
-	r.succeed(lt, fmt.Sprintf("%d transactions committed by %d workers", lt.Status.Results.Committed, len(workers)))
+	r.succeed(lt, fmt.Sprintf("%d transactions committed by %d workers", lt.Status.Results.Committed, expected))
 	return ctrl.Result{}, nil
 }
 
@@ -292,34 +309,35 @@ func (r *LoadTestReconciler) progress(ctx context.Context, lt *mxnv1.LoadTest, c
 }
 
 // collect sums the workers' reports into status.results; a worker without
-// a report counts with its last flushed progress, marked partial.
+// a report (killed, or its Job deleted) counts with its last flushed
+// progress, marked partial.
 func (r *LoadTestReconciler) collect(ctx context.Context, lt *mxnv1.LoadTest, workers []observedJob, c aero.ClientIfc, connErr error) {
-	reports := make([]*report.Report, len(workers))
-	var partial []*workload.Summary
-	var flushed []*workload.Summary
+	expected := int(workersOf(lt))
+	byIndex := make([]*report.Report, expected)
+	for _, w := range workers {
+		if w.Index >= 0 && w.Index < expected && w.Outcome.Report != nil && w.Outcome.Report.Workload != nil {
+			byIndex[w.Index] = w.Outcome.Report
+		}
+	}
+	var reports []*report.Report
 	missing := false
-	for i, w := range workers {
-		reports[i] = w.Outcome.Report
-		if reports[i] == nil || reports[i].Workload == nil {
-			reports[i] = nil
-			missing = true
-		}
+	for _, rep := range byIndex {
+		reports = append(reports, rep)
+		missing = missing || rep == nil
 	}
+	var partial []*workload.Summary
 	if missing && connErr == nil {
-		sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
+		flushed, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), expected)
 		if err == nil {
-			flushed = sums
-		}
-	}
-	for i, w := range workers {
-		if reports[i] == nil && w.Index < len(flushed) && flushed[w.Index] != nil {
-			partial = append(partial, flushed[w.Index])
+			for i, rep := range byIndex {
+				if rep == nil && i < len(flushed) && flushed[i] != nil {
+					partial = append(partial, flushed[i])
+				}
+			}
 		}
 	}
 	res := aggregate.LoadTestResults(reports, partial)
-	if missing {
-		res.Partial = true
-	}
+	res.Partial = res.Partial || missing
 	lt.Status.Results = &res
 	lt.Status.Progress = &mxnv1.Progress{Committed: res.Committed, CommittedPerSecond: res.CommittedPerSecond}
 	if start := earliestStart(reports); !start.IsZero() {

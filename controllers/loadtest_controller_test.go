@@ -180,6 +180,26 @@ var _ = Describe("LoadTest", func() {
 		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, mxnv1.ConditionDegraded)).To(BeTrue())
 	})
 
+	It("counts a worker Job deleted mid-run as a lost worker: not started again, verification still clean", func() {
+		ns := newNamespace()
+		lt := newLoadTest(ns, "jobgone", "ltjobgone")
+		lt.Spec.Duration = &metav1.Duration{Duration: 5 * time.Second}
+		Expect(k8s.Create(ctx, lt)).To(Succeed())
+		Eventually(phaseOf(ns, "jobgone"), time.Minute, 100*time.Millisecond).Should(Equal(mxnv1.LoadTestRunning))
+		for _, j := range jobsOfRole(ns, RoleWorker) {
+			if j.Labels[LabelIndex] == "1" {
+				Expect(k8s.Delete(ctx, &j, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+			}
+		}
+		Consistently(phaseOf(ns, "jobgone"), 2*time.Second, 100*time.Millisecond).Should(Equal(mxnv1.LoadTestRunning), "no way back to Starting")
+		Eventually(phaseOf(ns, "jobgone"), 2*time.Minute, 200*time.Millisecond).Should(Equal(mxnv1.LoadTestSucceeded))
+		got := getLT(ns, "jobgone")
+		Expect(jobsOfRole(ns, RoleWorker)).To(HaveLen(1), "the deleted worker is not started again")
+		Expect(got.Status.Workers).To(Equal(mxnv1.WorkerCounts{Succeeded: 1, Failed: 1}))
+		Expect(got.Status.Results.Partial).To(BeTrue())
+		Expect(got.Status.Verification.Passed).To(BeTrue(), got.Status.Verification.Verdict)
+	})
+
 	It("resumes after the operator restarts mid-run without duplicating Jobs", func() {
 		ns := newNamespace()
 		lt := newLoadTest(ns, "restart", "ltrestart")
