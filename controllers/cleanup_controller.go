@@ -79,17 +79,22 @@ func (r *CleanupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err != nil {
 		return result, err
 	}
-	if last := latestFinished(runs); last != nil && (cl.Status.LastRun == nil || cl.Status.LastRun.Name != last.Ref.Name) {
+	var lastRef *mxnv1.RunRef
+	if cl.Status.LastRun != nil {
+		lastRef = &cl.Status.LastRun.RunRef
+	}
+	if last := newerFinished(runs, lastRef); last != nil {
 		lr := &mxnv1.CleanupRun{RunRef: last.Ref, DryRun: cl.Spec.DryRun}
+		first := r.counted.first(&cl, last.Ref.Name)
 		if last.Ref.Phase == mxnv1.RunSucceeded {
 			lr.CleanupResult = aggregate.CleanupResult(last.Reports)
-			if !cl.Spec.DryRun {
+			if !cl.Spec.DryRun && first {
 				cleanupRolledForward.WithLabelValues(cl.Namespace, cl.Name).Add(float64(lr.RolledForward))
 				cleanupRolledBack.WithLabelValues(cl.Namespace, cl.Name).Add(float64(lr.RolledBack))
 			}
 		}
 		cl.Status.LastRun = lr
-		if r.Recorder != nil {
+		if r.Recorder != nil && first {
 			kind, reason := corev1.EventTypeNormal, "RunSucceeded"
 			if last.Ref.Phase != mxnv1.RunSucceeded {
 				kind, reason = corev1.EventTypeWarning, "RunFailed"

@@ -50,6 +50,9 @@ type LoadTestReconciler struct {
 	Connector Connector
 	// Workers are the defaults of worker pods.
 	Workers WorkerDefaults
+	// APIReader reads Secrets straight from the API server: through the
+	// cache, the first read would watch every Secret of the cluster.
+	APIReader client.Reader
 	// StatusInterval is the least time between two status writes of a
 	// running LoadTest (default 1 s).
 	StatusInterval time.Duration
@@ -62,7 +65,7 @@ type LoadTestReconciler struct {
 // +kubebuilder:rbac:groups=mxn.mxnlabs.io,resources=loadtests/finalizers,verbs=update
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile moves a LoadTest through its phases.
@@ -127,13 +130,9 @@ func runIDOf(lt *mxnv1.LoadTest) string {
 }
 
 // runKey names the run's records in Aerospike: distinct across LoadTests
-// and runs.
+// (the whole UID) and runs.
 func runKey(lt *mxnv1.LoadTest) string {
-	uid := string(lt.UID)
-	if len(uid) > 8 {
-		uid = uid[:8]
-	}
-	return uid + "-" + lt.Status.RunID
+	return string(lt.UID) + "-" + lt.Status.RunID
 }
 
 // newRun forgets the previous run (its Jobs and records) and starts over.
@@ -249,30 +248,30 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 		Succeeded: int32(done - failed),
 		Failed:    int32(failed),
 	}
-	ac, connErr := r.Connector.Client(ctx, r.Client, lt.Namespace, &lt.Spec.Aerospike)
+	ac, connErr := r.Connector.Client(ctx, r.secrets(), lt.Namespace, &lt.Spec.Aerospike)
 	if connErr != nil {
 		lt.Status.Message = "cannot read progress: " + connErr.Error()
 	}
-	if lt.Status.Phase == mxnv1.LoadTestStarting {
-		ready := 0
-		if connErr == nil {
-			n, _, err := runstate.Ready(ctx, ac, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt))
-			if err == nil {
-				ready = n
-			}
-			if failed > 0 {
-				// A worker died before the common start: let the others go
-				// rather than wait for it until their barrier times out.
-				if err := runstate.Release(ctx, ac, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt)); err != nil {
-					logf.FromContext(ctx).Info("release barrier", "error", err.Error())
-				}
+	ns, runSet := namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike))
+	ready, released := 0, false
+	if connErr == nil && done < expected {
+		var err error
+		if ready, released, err = runstate.Ready(ctx, ac, ns, runSet, runKey(lt)); err != nil {
+			logf.FromContext(ctx).Info("read the barrier", "error", err.Error())
+		}
+		if failed > 0 && !released && err == nil {
+			// A worker died, perhaps before the common start: let the others
+			// go rather than wait for it until their barrier times out
+			// (retried at every pass until it is written).
+			if err := runstate.Release(ctx, ac, ns, runSet, runKey(lt)); err != nil {
+				logf.FromContext(ctx).Info("release the barrier", "error", err.Error())
 			}
 		}
-		if ready >= int(workersOf(lt)) || done > 0 {
-			now := metav1.NewTime(r.Clock.Now())
-			lt.Status.StartTime = &now
-			r.setPhase(lt, mxnv1.LoadTestRunning, fmt.Sprintf("%d workers running", workersOf(lt)))
-		}
+	}
+	if lt.Status.Phase == mxnv1.LoadTestStarting && (ready >= expected || done > 0) {
+		now := metav1.NewTime(r.Clock.Now())
+		lt.Status.StartTime = &now
+		r.setPhase(lt, mxnv1.LoadTestRunning, fmt.Sprintf("%d workers running", expected))
 	}
 	if done < expected {
 		if connErr == nil && lt.Status.Phase == mxnv1.LoadTestRunning {
@@ -476,7 +475,7 @@ func (r *LoadTestReconciler) forgetRecords(ctx context.Context, lt *mxnv1.LoadTe
 	if lt.Status.RunID == "" {
 		return
 	}
-	c, err := r.Connector.Client(ctx, r.Client, lt.Namespace, &lt.Spec.Aerospike)
+	c, err := r.Connector.Client(ctx, r.secrets(), lt.Namespace, &lt.Spec.Aerospike)
 	if err == nil {
 		err = runstate.Delete(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
 	}
@@ -562,6 +561,14 @@ func isActive(p mxnv1.LoadTestPhase) bool {
 		return true
 	}
 	return false
+}
+
+// secrets is the reader of auth and TLS Secrets.
+func (r *LoadTestReconciler) secrets() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
 }
 
 func (r *LoadTestReconciler) interval() time.Duration {

@@ -89,7 +89,11 @@ func (r *ReconciliationReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err != nil {
 		return result, err
 	}
-	if last := latestFinished(runs); last != nil && (rc.Status.LastRun == nil || rc.Status.LastRun.Name != last.Ref.Name) {
+	var lastRef *mxnv1.RunRef
+	if rc.Status.LastRun != nil {
+		lastRef = &rc.Status.LastRun.RunRef
+	}
+	if last := newerFinished(runs, lastRef); last != nil {
 		r.recordRun(&rc, last, maxSample)
 	}
 	if lr := rc.Status.LastRun; lr != nil {
@@ -107,8 +111,9 @@ func (r *ReconciliationReconciler) recordRun(rc *mxnv1.Reconciliation, run *runV
 		lr.ReconcileResult = aggregate.ReconcileResult(run.Reports, maxSample)
 	}
 	rc.Status.LastRun = lr
+	announce := r.Recorder != nil && r.counted.first(rc, run.Ref.Name)
 	if run.Ref.Phase != mxnv1.RunSucceeded {
-		if r.Recorder != nil {
+		if announce {
 			r.Recorder.Eventf(rc, nil, corev1.EventTypeWarning, "RunFailed", "Reconcile", "run %s failed: %s", run.Ref.Name, run.Ref.Message)
 		}
 		return
@@ -119,7 +124,7 @@ func (r *ReconciliationReconciler) recordRun(rc *mxnv1.Reconciliation, run *runV
 	if drifted {
 		meta.SetStatusCondition(&rc.Status.Conditions, metav1.Condition{Type: mxnv1.ConditionDrifted, Status: metav1.ConditionTrue, Reason: "DriftFound",
 			Message: fmt.Sprintf("run %s: %d of %d accounts drifted, total drift %d", run.Ref.Name, res.Drifted, res.AccountsChecked, res.TotalDrift)})
-		if r.Recorder != nil {
+		if announce {
 			r.Recorder.Eventf(rc, nil, corev1.EventTypeWarning, "DriftFound", "Reconcile", "run %s: %d of %d accounts drifted, total drift %d; %s",
 				run.Ref.Name, res.Drifted, res.AccountsChecked, res.TotalDrift, run.Ref.Message)
 		}
@@ -127,7 +132,7 @@ func (r *ReconciliationReconciler) recordRun(rc *mxnv1.Reconciliation, run *runV
 	}
 	meta.SetStatusCondition(&rc.Status.Conditions, metav1.Condition{Type: mxnv1.ConditionDrifted, Status: metav1.ConditionFalse, Reason: "Balanced",
 		Message: fmt.Sprintf("run %s: %d accounts balanced", run.Ref.Name, res.Balanced)})
-	if wasDrifted && r.Recorder != nil {
+	if wasDrifted && announce {
 		r.Recorder.Eventf(rc, nil, corev1.EventTypeNormal, "DriftCleared", "Reconcile", "run %s: every account balanced again (%d checked)", run.Ref.Name, res.AccountsChecked)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -34,6 +35,7 @@ type scheduler struct {
 	Scheme  *runtime.Scheme
 	Clock   clock.PassiveClock
 	Workers WorkerDefaults
+	counted *runsSeen
 }
 
 // scheduledResource adapts a Reconciliation or a Cleanup.
@@ -102,6 +104,18 @@ func (s *scheduler) sync(ctx context.Context, res *scheduledResource) (map[strin
 	if !d.Start {
 		return runs, result, nil
 	}
+	name := schedule.OnceRunName(res.Owner.GetName())
+	if res.Schedule != nil && res.Schedule.Schedule != "" {
+		name = schedule.RunName(res.Owner.GetName(), d.ScheduledTime)
+	}
+	if _, started := runs[name]; started {
+		// This start's run exists: the status that records it was not read
+		// back yet (a lagging cache) or not written. Record it again; never
+		// replace or restart it.
+		t := metav1.NewTime(d.ScheduledTime)
+		*res.LastScheduleTime = &t
+		return runs, result, nil
+	}
 	if d.ReplaceActive {
 		for _, name := range active {
 			if err := deleteJobs(ctx, s.Client, jobsOf(runs[name])); err != nil {
@@ -110,10 +124,6 @@ func (s *scheduler) sync(ctx context.Context, res *scheduledResource) (map[strin
 			delete(runs, name)
 		}
 		*res.Active = nil
-	}
-	name := schedule.OnceRunName(res.Owner.GetName())
-	if res.Schedule != nil && res.Schedule.Schedule != "" {
-		name = schedule.RunName(res.Owner.GetName(), d.ScheduledTime)
 	}
 	if err := s.startRun(ctx, res, name, d.ScheduledTime); err != nil {
 		return runs, result, err
@@ -314,6 +324,45 @@ func (s *scheduler) prune(ctx context.Context, res *scheduledResource, runs map[
 	}
 	*res.History = keep
 	return nil
+}
+
+// newerFinished is the finished run that started last, if it is newer than
+// the one status already reports (last): the last run never goes back to an
+// older one, e.g. once the newest run's Jobs were pruned.
+func newerFinished(runs map[string]*runView, last *mxnv1.RunRef) *runView {
+	rv := latestFinished(runs)
+	switch {
+	case rv == nil:
+		return nil
+	case last == nil || last.StartTime == nil || rv.Ref.StartTime == nil:
+		return rv
+	case rv.Ref.Name == last.Name || rv.Ref.StartTime.Before(last.StartTime):
+		return nil
+	}
+	return rv
+}
+
+// runsSeen remembers which finished runs this process has already counted
+// in its metrics and announced in events: a status read back from a lagging
+// cache must not count a run twice.
+type runsSeen struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// first reports whether run of owner is seen for the first time.
+func (r *runsSeen) first(owner client.Object, run string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	k := string(owner.GetUID()) + "/" + run
+	if r.seen[k] {
+		return false
+	}
+	r.seen[k] = true
+	return true
 }
 
 // latestFinished is the finished run that started last.

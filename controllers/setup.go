@@ -24,13 +24,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		o.Clock = clock.RealClock{}
 	}
 	lt := &LoadTestReconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, Connector: o.Connector,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Clock: o.Clock, Connector: o.Connector,
 		Recorder: mgr.GetEventRecorder("mxn-loadtest"), Workers: o.Workers, StatusInterval: o.StatusInterval,
 	}
 	if err := lt.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up LoadTest controller: %w", err)
 	}
-	sched := scheduler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, Workers: o.Workers}
+	sched := scheduler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(), Clock: o.Clock, Workers: o.Workers, counted: &runsSeen{}}
 	rc := &ReconciliationReconciler{scheduler: sched, Recorder: mgr.GetEventRecorder("mxn-reconciliation")}
 	if err := rc.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up Reconciliation controller: %w", err)

@@ -217,6 +217,18 @@ func (r *Runner) runPod(ctx context.Context, job *batchv1.Job, pod *corev1.Pod, 
 	defer close(rn.done)
 	if r.Hold != nil {
 		r.Hold(job)
+		// Deleted while held: a pod that never started runs nothing.
+		r.mu.Lock()
+		killed := rn.killed
+		_, live := r.jobs[job.UID]
+		r.mu.Unlock()
+		switch {
+		case !live || ctx.Err() != nil:
+			return
+		case killed:
+			r.finishJob(ctx, rn.job, false, true)
+			return
+		}
 	}
 	ctr := pod.Spec.Containers[0]
 	summary := filepath.Join(r.dir, string(pod.UID)+".summary")

@@ -215,6 +215,13 @@ func mostRecent(s Spec, now time.Time, loc *time.Location, includeDeadline bool)
 	for t := s.Schedule.Next(from); !t.IsZero() && !t.After(now); t = s.Schedule.Next(t) {
 		most = t
 	}
+	if most.IsZero() {
+		// The estimate overshot: the schedule's first interval was shorter
+		// than its others ("0 0,1 * * *"). Walk from the earliest instead.
+		for t := t1; !t.IsZero() && !t.After(now); t = s.Schedule.Next(t) {
+			most = t
+		}
+	}
 	if !most.IsZero() {
 		r.time = &most
 	}

@@ -256,3 +256,18 @@ func TestOnce(t *testing.T) {
 		})
 	}
 }
+
+// An irregular schedule whose first gap is shorter than the others: the
+// most recent missed start is still found (found by review: it was skipped).
+func TestNextIrregularMissedStart(t *testing.T) {
+	sched, loc, err := Parse("0 0,1 * * *", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := utc(2026, time.March, 1, 1, 0, 0)
+	s := Spec{Schedule: sched, Location: loc, CreationTime: utc(2026, time.February, 1, 0, 0, 0), LastScheduleTime: &last}
+	d := Next(s, utc(2026, time.March, 2, 23, 30, 0))
+	if !d.Start || !d.ScheduledTime.Equal(utc(2026, time.March, 2, 1, 0, 0)) {
+		t.Fatalf("Next = %+v, want the start of 2026-03-02 01:00", d)
+	}
+}
