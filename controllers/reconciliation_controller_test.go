@@ -12,6 +12,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -246,6 +247,38 @@ var _ = Describe("Reconciliation", func() {
 			release()
 			Eventually(activeOf("allow"), time.Minute, 200*time.Millisecond).Should(BeEmpty())
 			Eventually(activeOf("forbid"), time.Minute, 200*time.Millisecond).Should(BeEmpty())
+		})
+
+		It("completes a run whose shard Job went missing, so that every partition is checked", func() {
+			release := holds.hold(ns)
+			defer release()
+			rc := &mxnv1.Reconciliation{
+				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "whole"},
+				Spec:       mxnv1.ReconciliationSpec{Aerospike: aeroliteSpec(set), ShardSpec: mxnv1.ShardSpec{Shards: 3}},
+			}
+			Expect(k8s.Create(ctx, rc)).To(Succeed())
+			Eventually(func() int { return len(jobsOfRole(ns, RoleShard)) }, 20*time.Second).Should(Equal(3))
+			var lost types.UID
+			for _, j := range jobsOfRole(ns, RoleShard) {
+				if j.Labels[LabelIndex] == "1" {
+					lost = j.UID
+					Expect(k8s.Delete(ctx, &j, client.PropagationPolicy(metav1.DeletePropagationBackground))).To(Succeed())
+				}
+			}
+			Eventually(func() bool {
+				jobs := jobsOfRole(ns, RoleShard)
+				for _, j := range jobs {
+					if j.Labels[LabelIndex] == "1" && j.UID != lost {
+						return len(jobs) == 3
+					}
+				}
+				return false
+			}, 20*time.Second, 100*time.Millisecond).Should(BeTrue(), "the missing shard is created again")
+			release()
+			Eventually(lastRunName(ns, "whole"), time.Minute, 200*time.Millisecond).ShouldNot(BeEmpty())
+			lr := getRC(ns, "whole").Status.LastRun
+			Expect(lr.Phase).To(Equal(mxnv1.RunSucceeded), lr.Message)
+			Expect(lr.AccountsChecked).To(Equal(int64(5)), "every partition checked")
 		})
 
 		It("computes the next start in the schedule's time zone", func() {

@@ -28,6 +28,10 @@ import (
 // AnnotationScheduled is the time a scheduled run was due.
 const AnnotationScheduled = "mxn.mxnlabs.io/scheduled-time"
 
+// AnnotationShards is the number of shard Jobs of a run: a run with fewer
+// (their creation failed half-way) is not finished.
+const AnnotationShards = "mxn.mxnlabs.io/shards"
+
 // scheduler is what Reconciliation and Cleanup share: runs of shard Jobs,
 // started once or on a cron schedule by CronJob's rules, with a history.
 type scheduler struct {
@@ -71,6 +75,9 @@ func (s *scheduler) sync(ctx context.Context, res *scheduledResource) (map[strin
 	runs, err := s.observe(ctx, res)
 	if err != nil {
 		return nil, ctrl.Result{}, err
+	}
+	if err := s.completeRuns(ctx, res, runs); err != nil {
+		return runs, ctrl.Result{}, err
 	}
 	if err := s.prune(ctx, res, runs); err != nil {
 		return runs, ctrl.Result{}, err
@@ -215,6 +222,7 @@ func (s *scheduler) startRun(ctx context.Context, res *scheduledResource, name s
 		if !scheduled.IsZero() {
 			j.Annotations[AnnotationScheduled] = scheduled.UTC().Format(time.RFC3339)
 		}
+		j.Annotations[AnnotationShards] = strconv.Itoa(len(ranges))
 		jobs = append(jobs, j)
 	}
 	_, err = createJobs(ctx, s.Client, jobs)
@@ -275,7 +283,7 @@ func (s *scheduler) summarize(res *scheduledResource, rv *runView) {
 	}
 	st := metav1.NewTime(start)
 	rv.Ref.StartTime = &st
-	if done < len(rv.Jobs) {
+	if done < len(rv.Jobs) || len(rv.Jobs) < expectedShards(rv) {
 		rv.Ref.Phase = mxnv1.RunRunning
 		return
 	}
@@ -292,6 +300,52 @@ func (s *scheduler) summarize(res *scheduledResource, rv *runView) {
 	if !ok {
 		rv.Ref.Phase = mxnv1.RunFailed
 	}
+}
+
+// expectedShards is the number of shard Jobs a run was created with.
+func expectedShards(rv *runView) int {
+	n := 0
+	for _, j := range rv.Jobs {
+		if v, err := strconv.Atoi(j.Job.Annotations[AnnotationShards]); err == nil {
+			n = max(n, v)
+		}
+	}
+	return n
+}
+
+// completeRuns creates the shard Jobs missing from runs whose creation
+// stopped half-way (a quota, an API error), with the spec they started
+// with; a run whose spec's shard count changed since cannot be completed
+// and is left to fail.
+func (s *scheduler) completeRuns(ctx context.Context, res *scheduledResource, runs map[string]*runView) error {
+	for name, rv := range runs {
+		want := expectedShards(rv)
+		if len(rv.Jobs) >= want {
+			continue
+		}
+		if got, err := shardCount(res); err != nil || got != want {
+			rv.Ref.Phase = mxnv1.RunFailed
+			rv.Ref.Message = fmt.Sprintf("only %d of its %d shard Jobs exist, and spec.shards changed since", len(rv.Jobs), want)
+			continue
+		}
+		var scheduled time.Time
+		if rv.Ref.ScheduledTime != nil {
+			scheduled = rv.Ref.ScheduledTime.Time
+		}
+		if err := s.startRun(ctx, res, name, scheduled); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func shardCount(res *scheduledResource) (int, error) {
+	shards := res.Shards.Shards
+	if res.Shards.UKey != "" || shards < 1 {
+		shards = 1
+	}
+	ranges, err := shard.Ranges(shards)
+	return len(ranges), err
 }
 
 func finishTime(j *batchv1.Job) time.Time {
