@@ -53,6 +53,10 @@ type LoadTestReconciler struct {
 	// APIReader reads Secrets straight from the API server: through the
 	// cache, the first read would watch every Secret of the cluster.
 	APIReader client.Reader
+	// StartTimeout is how long workers wait for each other at the common
+	// start (their --barrier-timeout); a worker whose pod has not started
+	// this long after the others did is lost (default 10 min).
+	StartTimeout time.Duration
 	// StatusInterval is the least time between two status writes of a
 	// running LoadTest (default 1 s).
 	StatusInterval time.Duration
@@ -203,6 +207,27 @@ func (r *LoadTestReconciler) startWorkers(ctx context.Context, lt *mxnv1.LoadTes
 	return nil
 }
 
+// cacheGrace is how long a Job just created may take to reach the cache
+// (well under a second in practice).
+const cacheGrace = 5 * time.Second
+
+// createdAt is when the worker Jobs were created (all in one pass): the
+// oldest one seen, or, when none is, when the LoadTest last changed phase.
+func createdAt(lt *mxnv1.LoadTest, workers []observedJob) time.Time {
+	var t time.Time
+	for _, w := range workers {
+		if c := w.Job.CreationTimestamp.Time; t.IsZero() || c.Before(t) {
+			t = c
+		}
+	}
+	if t.IsZero() {
+		if c := meta.FindStatusCondition(lt.Status.Conditions, mxnv1.ConditionProgressing); c != nil {
+			t = c.LastTransitionTime.Time
+		}
+	}
+	return t
+}
+
 // lostWorkers says how many worker Jobs went missing mid-run.
 func lostWorkers(n int) string {
 	if n == 0 {
@@ -215,7 +240,8 @@ func lostWorkers(n int) string {
 func (r *LoadTestReconciler) createWorkers(ctx context.Context, lt *mxnv1.LoadTest) error {
 	jobs := make([]*batchv1.Job, 0, workersOf(lt))
 	for i := range int(workersOf(lt)) {
-		j, err := r.job(lt, RoleWorker, i, workerArgs(lt, runKey(lt), i), true)
+		args := append(workerArgs(lt, runKey(lt), i), "--barrier-timeout", r.startTimeout().String())
+		j, err := r.job(lt, RoleWorker, i, args, true)
 		if err != nil {
 			return err
 		}
@@ -230,12 +256,14 @@ func (r *LoadTestReconciler) createWorkers(ctx context.Context, lt *mxnv1.LoadTe
 func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jobs runJobs) (ctrl.Result, error) {
 	workers := jobs[RoleWorker]
 	expected := int(workersOf(lt))
-	if len(workers) < expected && lt.Status.Phase == mxnv1.LoadTestStarting {
-		// Not in the cache yet (just created): creating them is idempotent.
-		if err := r.createWorkers(ctx, lt); err != nil {
-			return ctrl.Result{}, err
-		}
+	if len(workers) < expected && lt.Status.Phase == mxnv1.LoadTestStarting && r.Clock.Now().Sub(createdAt(lt, workers)) < cacheGrace {
+		// Every worker Job was created before the phase became Starting:
+		// one missing now is not in the cache yet. Past the grace, it was
+		// deleted: a lost worker, counted below.
 		return ctrl.Result{RequeueAfter: r.interval()}, nil
+	}
+	if err := r.dropUnstarted(ctx, lt, workers); err != nil {
+		return ctrl.Result{}, err
 	}
 	done, failed := finished(workers)
 	// A worker Job deleted once the run started is a lost worker, as when
@@ -289,6 +317,35 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 	}
 	r.succeed(lt, fmt.Sprintf("%d transactions committed by %d workers", lt.Status.Results.Committed, expected))
 	return ctrl.Result{}, nil
+}
+
+// dropUnstarted deletes the Job of a worker whose pod has not started
+// (it cannot be scheduled, its image cannot be pulled) half the workers'
+// wait at the common start after it was created: the worker is lost, the
+// others are let go (the barrier is released once a worker has failed)
+// before they give up, and the lost one can never start alone later. The
+// next pass counts it so.
+func (r *LoadTestReconciler) dropUnstarted(ctx context.Context, lt *mxnv1.LoadTest, workers []observedJob) error {
+	for _, w := range workers {
+		if w.Started || w.Outcome.Finished || r.Clock.Now().Sub(w.Job.CreationTimestamp.Time) < r.startTimeout()/2 {
+			continue
+		}
+		logf.FromContext(ctx).Info("worker never started: deleting its Job", "job", w.Job.Name, "waiting", w.Outcome.Message)
+		if r.Recorder != nil {
+			r.Recorder.Eventf(lt, nil, corev1.EventTypeWarning, "WorkerLost", "Run", "worker %d did not start (%s); counted failed", w.Index, w.Outcome.Message)
+		}
+		if err := deleteJobs(ctx, r.Client, []batchv1.Job{*w.Job}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *LoadTestReconciler) startTimeout() time.Duration {
+	if r.StartTimeout > 0 {
+		return r.StartTimeout
+	}
+	return 10 * time.Minute
 }
 
 // progress reads the workers' flushed summaries (one batch read) into

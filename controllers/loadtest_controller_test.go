@@ -200,6 +200,24 @@ var _ = Describe("LoadTest", func() {
 		Expect(got.Status.Verification.Passed).To(BeTrue(), got.Status.Verification.Verdict)
 	})
 
+	It("gives up on a worker whose pod never starts, lets the others go, and still verifies clean", func() {
+		ns := newNamespace()
+		lt := newLoadTest(ns, "stuck", "ltstuck")
+		lt.Spec.Workers = 3
+		lt.Spec.Duration = &metav1.Duration{Duration: 3 * time.Second}
+		release := holds.hold(ns + "/" + jobName("stuck", defaultRunID, "w2"))
+		defer release()
+		Expect(k8s.Create(ctx, lt)).To(Succeed())
+		Eventually(phaseOf(ns, "stuck"), 2*time.Minute, 200*time.Millisecond).Should(Equal(mxnv1.LoadTestSucceeded))
+		got := getLT(ns, "stuck")
+		Expect(got.Status.Workers).To(Equal(mxnv1.WorkerCounts{Succeeded: 2, Failed: 1}))
+		Expect(got.Status.Results.Partial).To(BeTrue())
+		Expect(got.Status.Results.Committed).To(BeNumerically(">", 0), "the two others ran")
+		Expect(got.Status.Verification.Passed).To(BeTrue(), got.Status.Verification.Verdict)
+		Expect(jobsOfRole(ns, RoleWorker)).To(HaveLen(2), "the stuck worker's Job is gone: it cannot start alone later")
+		Expect(eventsOf(ns, "WorkerLost")).NotTo(BeEmpty())
+	})
+
 	It("resumes after the operator restarts mid-run without duplicating Jobs", func() {
 		ns := newNamespace()
 		lt := newLoadTest(ns, "restart", "ltrestart")

@@ -16,6 +16,9 @@ type Options struct {
 	// StatusInterval is the least time between status writes of a running
 	// LoadTest (default 1 s).
 	StatusInterval time.Duration
+	// StartTimeout is how long LoadTest workers wait for each other at the
+	// common start (default 10 min).
+	StartTimeout time.Duration
 }
 
 // Setup registers the LoadTest, Reconciliation and Cleanup controllers.
@@ -25,7 +28,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}
 	lt := &LoadTestReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(), Clock: o.Clock, Connector: o.Connector,
-		Recorder: mgr.GetEventRecorder("mxn-loadtest"), Workers: o.Workers, StatusInterval: o.StatusInterval,
+		Recorder: mgr.GetEventRecorder("mxn-loadtest"), Workers: o.Workers, StatusInterval: o.StatusInterval, StartTimeout: o.StartTimeout,
 	}
 	if err := lt.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up LoadTest controller: %w", err)

@@ -124,7 +124,7 @@ func startManager() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	conn := NewClientCache()
-	Expect(Setup(mgr, Options{Clock: testClock, Connector: conn, Workers: WorkerDefaults{Image: "mxn:test"}, StatusInterval: time.Second})).To(Succeed())
+	Expect(Setup(mgr, Options{Clock: testClock, Connector: conn, Workers: WorkerDefaults{Image: "mxn:test"}, StatusInterval: time.Second, StartTimeout: 20 * time.Second})).To(Succeed())
 	ctx, cancel := context.WithCancel(suiteCtx)
 	mgrCancel = cancel
 	mgrDone = make(chan struct{})
@@ -173,6 +173,9 @@ func (h *jobHolds) hold(ns string) func() {
 func (h *jobHolds) wait(job *batchv1.Job) {
 	h.mu.Lock()
 	c := h.ch[job.Namespace]
+	if c == nil {
+		c = h.ch[job.Namespace+"/"+job.Name]
+	}
 	h.mu.Unlock()
 	if c != nil {
 		select {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 	_ "time/tzdata" // schedules' time zones, also in an image without /usr/share/zoneinfo
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 		metricsAddr, probeAddr, watchNamespace, workerImage, pull  string
 		leaderElect, secureMetrics, enableWebhooks, http2, hostNet bool
 		workerEnv                                                  stringList
+		startTimeout                                               time.Duration
 	)
 	fs.StringVar(&metricsAddr, "metrics-bind-address", "0", "address of the metrics endpoint (:8443 for HTTPS, :8080 for HTTP, 0 to disable)")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz endpoints")
@@ -62,6 +64,7 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	fs.StringVar(&workerImage, "worker-image", envOr("MXN_WORKER_IMAGE", defaultWorkerImage), "image of worker pods whose resource names none (env MXN_WORKER_IMAGE)")
 	fs.StringVar(&pull, "worker-image-pull-policy", "IfNotPresent", "pull policy of the worker image: Always, IfNotPresent or Never (images imported into the nodes)")
 	fs.BoolVar(&hostNet, "worker-host-network", false, "run worker pods in their node's network (an Aerospike on the nodes' loopback, as in the local cluster)")
+	fs.DurationVar(&startTimeout, "worker-start-timeout", 10*time.Minute, "how long LoadTest workers wait for each other at the common start; a worker whose pod has not started after half of it is given up (counted failed) so the others can go")
 	fs.Var(&workerEnv, "worker-env", "NAME=value added to every worker container (repeatable; not for secrets: use spec.aerospike.auth)")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(fs)
@@ -129,7 +132,7 @@ func run(ctx context.Context, args []string, cfg *rest.Config) error {
 	defer conn.Close()
 	if err := controllers.Setup(mgr, controllers.Options{Clock: clock.RealClock{}, Connector: conn, Workers: controllers.WorkerDefaults{
 		Image: workerImage, PullPolicy: corev1.PullPolicy(pull), HostNetwork: hostNet, Env: env,
-	}}); err != nil {
+	}, StartTimeout: startTimeout}); err != nil {
 		return err
 	}
 	if enableWebhooks {
