@@ -93,9 +93,10 @@ func buildTLSConfig(caFile, certFile, keyFile, name string) (*tls.Config, error)
 		tc.RootCAs = pool
 	}
 	if certFile != "" {
-		for flag, f := range map[string]string{"tls-cert-file": certFile, "tls-key-file": keyFile} {
-			if _, err := os.Stat(f); err != nil {
-				return nil, fmt.Errorf("--%s: %w", flag, err)
+		// In flag order, so that the first bad one is always the one named.
+		for _, ff := range []struct{ flag, file string }{{"tls-cert-file", certFile}, {"tls-key-file", keyFile}} {
+			if _, err := os.Stat(ff.file); err != nil {
+				return nil, fmt.Errorf("--%s: %w", ff.flag, err)
 			}
 		}
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
