@@ -6,11 +6,9 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	mxnv1 "github.com/mxnlabs/mxn/api/v1alpha1"
 	"github.com/mxnlabs/mxn/internal/aggregate"
@@ -36,25 +34,11 @@ func (r *CleanupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if err := r.Get(ctx, req.NamespacedName, &cl); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !cl.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, finalizeJobs(ctx, r.Client, &cl)
-	}
-	if controllerutil.AddFinalizer(&cl, finalizer) {
-		if err := r.Update(ctx, &cl); err != nil {
-			return ctrl.Result{}, err
-		}
+	if done, err := r.begin(ctx, &cl, func() {}); done || err != nil {
+		return ctrl.Result{}, err
 	}
 	before := cl.DeepCopy()
-	defer func() {
-		if err == nil {
-			cl.Status.ObservedGeneration = cl.Generation
-		}
-		if !equality.Semantic.DeepEqual(before.Status, cl.Status) {
-			if perr := r.Status().Patch(ctx, &cl, client.MergeFrom(before)); perr != nil && err == nil {
-				err = fmt.Errorf("patch status: %w", perr)
-			}
-		}
-	}()
+	defer r.patchStatus(ctx, before, &cl, func() { cl.Status.ObservedGeneration = cl.Generation }, &err)
 
 	res := &scheduledResource{
 		Owner: &cl, Schedule: &cl.Spec.ScheduleSpec, Shards: cl.Spec.ShardSpec,

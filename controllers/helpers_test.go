@@ -10,7 +10,6 @@ import (
 	. "github.com/onsi/gomega"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mxnlabs/mxn/pkg/report"
@@ -45,19 +44,6 @@ func podReports(ns, role string) []*report.Report {
 				ExpectWithOffset(1, err).NotTo(HaveOccurred())
 				out = append(out, r)
 			}
-		}
-	}
-	return out
-}
-
-// eventsOf lists the events of a namespace with a reason.
-func eventsOf(ns, reason string) []eventsv1.Event {
-	var list eventsv1.EventList
-	ExpectWithOffset(1, k8s.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
-	var out []eventsv1.Event
-	for _, e := range list.Items {
-		if e.Reason == reason {
-			out = append(out, e)
 		}
 	}
 	return out

@@ -133,6 +133,12 @@ func runIDOf(lt *mxnv1.LoadTest) string {
 	return defaultRunID
 }
 
+// runSpace is the Aerospike namespace and set of the run's barrier and
+// progress records.
+func runSpace(lt *mxnv1.LoadTest) (string, string) {
+	return namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike))
+}
+
 // runKey names the run's records in Aerospike: distinct across LoadTests
 // (the whole UID) and runs.
 func runKey(lt *mxnv1.LoadTest) string {
@@ -280,9 +286,9 @@ func (r *LoadTestReconciler) running(ctx context.Context, lt *mxnv1.LoadTest, jo
 	if connErr != nil {
 		lt.Status.Message = "cannot read progress: " + connErr.Error()
 	}
-	ns, runSet := namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike))
+	ns, runSet := runSpace(lt)
 	ready, released := 0, false
-	if connErr == nil && done < expected {
+	if connErr == nil && done < expected && (lt.Status.Phase == mxnv1.LoadTestStarting || failed > 0) {
 		var err error
 		if ready, released, err = runstate.Ready(ctx, ac, ns, runSet, runKey(lt)); err != nil {
 			logf.FromContext(ctx).Info("read the barrier", "error", err.Error())
@@ -351,7 +357,8 @@ func (r *LoadTestReconciler) startTimeout() time.Duration {
 // progress reads the workers' flushed summaries (one batch read) into
 // status.progress.
 func (r *LoadTestReconciler) progress(ctx context.Context, lt *mxnv1.LoadTest, c aero.ClientIfc) {
-	sums, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
+	ns, set := runSpace(lt)
+	sums, err := runstate.ReadProgress(ctx, c, ns, set, runKey(lt), int(workersOf(lt)))
 	if err != nil {
 		lt.Status.Message = "cannot read progress: " + err.Error()
 		return
@@ -383,7 +390,8 @@ func (r *LoadTestReconciler) collect(ctx context.Context, lt *mxnv1.LoadTest, wo
 	}
 	var partial []*workload.Summary
 	if missing && connErr == nil {
-		flushed, err := runstate.ReadProgress(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), expected)
+		ns, set := runSpace(lt)
+		flushed, err := runstate.ReadProgress(ctx, c, ns, set, runKey(lt), expected)
 		if err == nil {
 			for i, rep := range byIndex {
 				if rep == nil && i < len(flushed) && flushed[i] != nil {
@@ -512,18 +520,10 @@ func (r *LoadTestReconciler) finalize(ctx context.Context, lt *mxnv1.LoadTest) e
 	if !controllerutil.ContainsFinalizer(lt, finalizer) {
 		return nil
 	}
-	jobs, err := ownedJobs(ctx, r.Client, lt, "")
-	if err != nil {
-		return err
-	}
-	if err := deleteJobs(ctx, r.Client, jobs); err != nil {
-		return err
-	}
 	r.forgetRecords(ctx, lt)
 	r.limiter.forget(client.ObjectKeyFromObject(lt))
 	forgetLoadTestMetrics(lt)
-	controllerutil.RemoveFinalizer(lt, finalizer)
-	return r.Update(ctx, lt)
+	return finalizeJobs(ctx, r.Client, lt)
 }
 
 // forgetRecords deletes the run's barrier and progress records (best
@@ -534,7 +534,8 @@ func (r *LoadTestReconciler) forgetRecords(ctx context.Context, lt *mxnv1.LoadTe
 	}
 	c, err := r.Connector.Client(ctx, r.secrets(), lt.Namespace, &lt.Spec.Aerospike)
 	if err == nil {
-		err = runstate.Delete(ctx, c, namespaceOf(&lt.Spec.Aerospike), runstate.SetName(setOf(&lt.Spec.Aerospike)), runKey(lt), int(workersOf(lt)))
+		ns, set := runSpace(lt)
+		err = runstate.Delete(ctx, c, ns, set, runKey(lt), int(workersOf(lt)))
 	}
 	if err != nil {
 		logf.FromContext(ctx).Info("could not delete the run's records", "run", lt.Status.RunID, "error", err.Error())

@@ -215,7 +215,7 @@ var _ = Describe("LoadTest", func() {
 		Expect(got.Status.Results.Committed).To(BeNumerically(">", 0), "the two others ran")
 		Expect(got.Status.Verification.Passed).To(BeTrue(), got.Status.Verification.Verdict)
 		Expect(jobsOfRole(ns, RoleWorker)).To(HaveLen(2), "the stuck worker's Job is gone: it cannot start alone later")
-		Expect(eventsOf(ns, "WorkerLost")).NotTo(BeEmpty())
+		Expect(eventsWithReason(ns, "WorkerLost")).NotTo(BeEmpty())
 	})
 
 	It("resumes after the operator restarts mid-run without duplicating Jobs", func() {

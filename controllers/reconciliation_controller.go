@@ -7,7 +7,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -40,27 +39,14 @@ func (r *ReconciliationReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, &rc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !rc.DeletionTimestamp.IsZero() {
+	if done, err := r.begin(ctx, &rc, func() {
 		reconciliationDrifted.DeleteLabelValues(rc.Namespace, rc.Name)
 		reconciliationDrift.DeleteLabelValues(rc.Namespace, rc.Name)
-		return ctrl.Result{}, finalizeJobs(ctx, r.Client, &rc)
-	}
-	if controllerutil.AddFinalizer(&rc, finalizer) {
-		if err := r.Update(ctx, &rc); err != nil {
-			return ctrl.Result{}, err
-		}
+	}); done || err != nil {
+		return ctrl.Result{}, err
 	}
 	before := rc.DeepCopy()
-	defer func() {
-		if err == nil {
-			rc.Status.ObservedGeneration = rc.Generation
-		}
-		if !equality.Semantic.DeepEqual(before.Status, rc.Status) {
-			if perr := r.Status().Patch(ctx, &rc, client.MergeFrom(before)); perr != nil && err == nil {
-				err = fmt.Errorf("patch status: %w", perr)
-			}
-		}
-	}()
+	defer r.patchStatus(ctx, before, &rc, func() { rc.Status.ObservedGeneration = rc.Generation }, &err)
 
 	maxSample := int(rc.Spec.MaxDriftedReported)
 	res := &scheduledResource{

@@ -10,12 +10,14 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	mxnv1 "github.com/mxnlabs/mxn/api/v1alpha1"
 	"github.com/mxnlabs/mxn/internal/jobstatus"
@@ -60,6 +62,37 @@ type scheduledResource struct {
 	Active           *[]string
 	History          *[]mxnv1.RunRef
 	Conditions       *[]metav1.Condition
+}
+
+// begin lets a resource being deleted go, its Jobs first (forget drops
+// what the process keeps of it), or adds the finalizer. done: nothing else
+// to do in this pass.
+func (s *scheduler) begin(ctx context.Context, obj client.Object, forget func()) (done bool, err error) {
+	if !obj.GetDeletionTimestamp().IsZero() {
+		forget()
+		return true, finalizeJobs(ctx, s.Client, obj)
+	}
+	if controllerutil.AddFinalizer(obj, finalizer) {
+		if err := s.Update(ctx, obj); err != nil {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+// patchStatus writes obj's status once, at the end of a pass, if the pass
+// changed it; observe sets observedGeneration, after a pass without error
+// (*errp). A failed write becomes the pass's error.
+func (s *scheduler) patchStatus(ctx context.Context, before, obj client.Object, observe func(), errp *error) {
+	if *errp == nil {
+		observe()
+	}
+	if equality.Semantic.DeepEqual(before, obj) {
+		return
+	}
+	if err := s.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil && *errp == nil {
+		*errp = fmt.Errorf("patch status: %w", err)
+	}
 }
 
 // runView is one run, seen through its Jobs.
@@ -202,11 +235,7 @@ func (s *scheduler) scheduleSpec(res *scheduledResource, active bool) (schedule.
 
 // startRun creates a run's shard Jobs.
 func (s *scheduler) startRun(ctx context.Context, res *scheduledResource, name string, scheduled time.Time) error {
-	shards := res.Shards.Shards
-	if res.Shards.UKey != "" || shards < 1 {
-		shards = 1
-	}
-	ranges, err := shard.Ranges(shards)
+	ranges, err := shardRanges(res)
 	if err != nil {
 		return fmt.Errorf("spec.shards: %w", err)
 	}
@@ -323,7 +352,7 @@ func (s *scheduler) completeRuns(ctx context.Context, res *scheduledResource, ru
 		if len(rv.Jobs) >= want {
 			continue
 		}
-		if got, err := shardCount(res); err != nil || got != want {
+		if got, err := shardRanges(res); err != nil || len(got) != want {
 			rv.Ref.Phase = mxnv1.RunFailed
 			rv.Ref.Message = fmt.Sprintf("only %d of its %d shard Jobs exist, and spec.shards changed since", len(rv.Jobs), want)
 			continue
@@ -339,13 +368,14 @@ func (s *scheduler) completeRuns(ctx context.Context, res *scheduledResource, ru
 	return nil
 }
 
-func shardCount(res *scheduledResource) (int, error) {
+// shardRanges are the partition ranges of a run's shards (one for a
+// single account).
+func shardRanges(res *scheduledResource) ([]txn.PartitionRange, error) {
 	shards := res.Shards.Shards
 	if res.Shards.UKey != "" || shards < 1 {
 		shards = 1
 	}
-	ranges, err := shard.Ranges(shards)
-	return len(ranges), err
+	return shard.Ranges(shards)
 }
 
 func finishTime(j *batchv1.Job) time.Time {
