@@ -14,7 +14,6 @@ import (
 type Client interface {
 	lock.Client
 	Put(policy *as.WritePolicy, key *as.Key, binMap as.BinMap) as.Error
-	BatchOperate(policy *as.BatchPolicy, records []as.BatchRecordIfc) as.Error
 	Query(policy *as.QueryPolicy, statement *as.Statement) (*as.Recordset, as.Error)
 	QueryPartitions(policy *as.QueryPolicy, statement *as.Statement, partitionFilter *as.PartitionFilter) (*as.Recordset, as.Error)
 	CreateIndex(policy *as.WritePolicy, namespace, setName, indexName, binName string, indexType as.IndexType) (*as.IndexTask, as.Error)

@@ -33,6 +33,11 @@ type Config struct {
 	Timeout time.Duration
 	// Seed seeds backoff jitter.
 	Seed int64
+	// Unbatched takes a transfer's locks one Acquire at a time in
+	// canonical order (K round trips) instead of in one batch call with a
+	// canonical-order fallback for the legs the batch could not take
+	// (docs/protocol.md §3). Kept to compare the two in mxn bench.
+	Unbatched bool
 }
 
 func (c Config) withDefaults() Config {

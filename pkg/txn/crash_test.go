@@ -23,8 +23,10 @@ func TestCrashPoints(t *testing.T) {
 		wantCalls int64 // the round trips of an uncontended run
 	}{
 		{"single", map[string]int64{"usr0": 40}, 4},
-		{"2-leg", map[string]int64{"usr0": -40, "usr1": 40}, 5},
-		{"3-leg", map[string]int64{"usr0": -40, "usr1": 15, "usr2": 25}, 6},
+		{"2-leg", map[string]int64{"usr0": -40, "usr1": 40}, 4},
+		{"3-leg", map[string]int64{"usr0": -40, "usr1": 15, "usr2": 25}, 4},
+		{"8-leg", spread(8), 4},
+		{"16-leg", spread(16), 4},
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
@@ -44,7 +46,7 @@ func TestCrashPoints(t *testing.T) {
 				for _, after := range []bool{false, true} {
 					name := fmt.Sprintf("crash %s call %d", map[bool]string{false: "before", true: "after"}[after], k)
 					t.Run(name, func(t *testing.T) {
-						f.crashCase(t, ukeys, sh.amts, k, after)
+						f.crashCase(t, ukeys, sh.amts, txntest.NewCrashClient(f.env.Client, k, after), k)
 					})
 				}
 			}
@@ -63,13 +65,67 @@ func (f *fixture) fund(t *testing.T, ukeys []string) {
 	}
 }
 
-func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64, k int64, after bool) {
+// spread is a transfer of n legs summing to 0.
+func spread(n int) map[string]int64 {
+	amts := map[string]int64{}
+	for i, u := range ukeysOf(n) {
+		amts[u] = int64(10 * (i + 1))
+	}
+	amts["usr0"] -= 10 * int64(n*(n+1)/2)
+	return amts
+}
+
+// TestCrashPointsPartialBatches breaks every batch call of a transfer: for
+// every subset of its records, only that subset reaches the server, and
+// then the process dies (reply lost), or goes on with every record in
+// doubt, with the others refused (KEY_BUSY), or with the others in doubt.
+// Cleanup twice must leave the same state as in TestCrashPoints.
+func TestCrashPointsPartialBatches(t *testing.T) {
+	shapes := []struct {
+		name string
+		amts map[string]int64
+	}{
+		{"2-leg", map[string]int64{"usr0": -40, "usr1": 40}},
+		{"3-leg", map[string]int64{"usr0": -40, "usr1": 15, "usr2": 25}},
+	}
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			f := newFixture(t)
+			ukeys := ukeysOf(len(sh.amts))
+			f.fund(t, ukeys)
+			batches := 0
+			for k := int64(1); k <= 4; k++ {
+				// A probe with every record sent finds which calls are batches.
+				probe := txntest.NewPartialBatchClient(f.env.Client, k, ^uint64(0), txntest.BatchRefused)
+				if _, err := f.manager(probe, 1).Run(context.Background(), txn.NewTxnID(), legsOf(sh.amts)...); err != nil {
+					t.Fatal(err)
+				}
+				if !probe.Hit.Load() {
+					continue
+				}
+				batches++
+				size := probe.Size.Load()
+				for subset := uint64(0); subset < 1<<size; subset++ {
+					for _, fault := range txntest.BatchFaults {
+						t.Run(fmt.Sprintf("call %d of %d records, sent %0*b, %s", k, size, size, subset, fault), func(t *testing.T) {
+							f.crashCase(t, ukeys, sh.amts, txntest.NewPartialBatchClient(f.env.Client, k, subset, fault), k)
+						})
+					}
+				}
+			}
+			if batches != 3 {
+				t.Errorf("found %d batch calls, want 3 (claim, lock, apply)", batches)
+			}
+		})
+	}
+}
+
+func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64, crash txn.Client, k int64) {
 	ctx := context.Background()
 	before := map[string]int64{}
 	for _, u := range ukeys {
 		before[u] = f.balance(t, u)
 	}
-	crash := txntest.NewCrashClient(f.env.Client, k, after)
 	res, runErr := f.manager(crash, k).Run(ctx, txn.NewTxnID(), legsOf(amts)...)
 	// The dead process's locks expire; then cleanup finishes its work.
 	f.clock.Advance(time.Minute) // past every lock and the sweep age
@@ -100,5 +156,7 @@ func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64,
 	if runErr == nil && res.Committed && applied != len(ukeys) {
 		t.Errorf("reported committed, but not applied")
 	}
-	f.checkClean(t, ukeys...)
+	if rep := f.checkClean(t, ukeys...); rep.NonFinalLogs != 0 {
+		t.Errorf("%d logs still pending after cleanup", rep.NonFinalLogs)
+	}
 }

@@ -1,0 +1,164 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
+	"github.com/aerospike/aerospike-client-go/v7/types"
+)
+
+// ErrNotTaken: TryAcquireAll did not take this lock and applied nothing to
+// the record (held by another holder, our entry already there, KEY_BUSY,
+// or not sent). Acquire may try it again; it wraps the cause.
+var ErrNotTaken = errors.New("lock not taken by the batch")
+
+// TryAcquireAll tries to lock every ukey for txnid, each with its pending
+// entry, in one batch call: Acquire's create-only first try for all the
+// records at once, each with its own owner nonce. It never waits, steals
+// or re-enters. Per ukey, in order, it returns the lock taken or nil and
+// why not:
+//   - ErrNotTaken (wrapping the cause): nothing applied; Acquire may try again;
+//   - ErrNoRecord;
+//   - ErrLockLost or ErrAcquireInDoubt: the record's reply was lost, and
+//     reading it back gave InDoubtAcquire's verdict (as Acquire's own);
+//   - anything else: the server refused the write.
+//
+// A record the batch answered OK holds our lock and our entry; an
+// unanswered record of a batch that may have been sent is in doubt and is
+// read back, never resent (ErrAcquireInDoubt explains why).
+func (l *Locker) TryAcquireAll(ctx context.Context, ukeys []string, txnid string) ([]*Lock, []error) {
+	locks, errs := make([]*Lock, len(ukeys)), make([]error, len(ukeys))
+	if err := ValidateTxnID(txnid); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return locks, errs
+	}
+	opts := make([]acquireOpts, len(ukeys))
+	recs := make([]as.BatchRecordIfc, len(ukeys))
+	deadlines := make([]time.Time, len(ukeys))
+	for i, ukey := range ukeys {
+		key, err := l.Key(ukey)
+		if err != nil {
+			for j := range errs {
+				errs[j] = err
+			}
+			return locks, errs
+		}
+		opts[i] = acquireOpts{maxWait: l.cfg.MaxWait, owner: shortID(l.cfg.IDs), ttl: l.cfg.TTL}
+		ops, deadline := l.lockOps(ukey, txnid, &opts[i], false, true)
+		deadlines[i] = deadline
+		recs[i] = as.NewBatchWrite(l.batchWritePolicy(), key, ops...)
+	}
+	l.stats.attempted.Add(int64(len(ukeys)))
+	start := l.cfg.Clock.Now()
+	berr := l.client.BatchOperate(l.batchPolicy(), recs)
+	for i, ukey := range ukeys {
+		br := recs[i].BatchRec()
+		switch batchOutcome(br, berr) {
+		case batchApplied:
+			locks[i] = l.newLock(br.Key, ukey, txnid, opts[i].owner, br.Record, deadlines[i], true)
+		case batchInDoubt:
+			locks[i], errs[i] = l.resolveAcquire(ctx, br.Key, ukey, txnid, &opts[i])
+		case batchNotApplied:
+			if br.ResultCode == types.KEY_NOT_FOUND_ERROR {
+				errs[i] = ErrNoRecord
+			} else {
+				errs[i] = fmt.Errorf("%w: %w", ErrNotTaken, recordError(br, berr))
+			}
+		default:
+			errs[i] = recordError(br, berr)
+		}
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("acquire lock on %s for %s: %w", ukey, txnid, errs[i])
+			continue
+		}
+		l.stats.acquired.Add(1)
+		locks[i].acquiredAt = l.cfg.Clock.Now()
+	}
+	l.stats.waitMs.Add(l.cfg.Clock.Now().Sub(start).Milliseconds())
+	return locks, errs
+}
+
+// batchResult is what one record of a batch write tells its caller.
+type batchResult int
+
+const (
+	batchApplied    batchResult = iota // the server answered OK
+	batchNotApplied                    // refused or never sent: nothing applied
+	batchInDoubt                       // may have applied, or may still
+	batchFailed                        // refused for a reason retrying will not change
+)
+
+// batchOutcome classifies one record of a batch write whose call returned
+// berr. The client leaves a record the server never answered at
+// NO_RESPONSE and does not mark it in doubt, so an unanswered record of a
+// call that may have been sent is taken as in doubt here.
+func batchOutcome(br *as.BatchRecord, berr as.Error) batchResult {
+	sentMaybe := berr != nil && Classify(berr) != NotSent && Classify(berr) != Busy
+	switch {
+	case br.ResultCode == types.OK && br.Record != nil:
+		return batchApplied
+	case br.InDoubt:
+		return batchInDoubt
+	case br.ResultCode == types.KEY_NOT_FOUND_ERROR:
+		return batchNotApplied
+	case br.ResultCode == types.NO_RESPONSE || br.ResultCode == types.OK:
+		if berr != nil && !sentMaybe {
+			return batchNotApplied
+		}
+		return batchInDoubt
+	}
+	switch Classify(recordError(br, nil)) {
+	case Conflict, Busy:
+		return batchNotApplied // the server answered: it applied nothing
+	case Fatal:
+		return batchFailed
+	}
+	// A transient code (a timeout, a connection lost): applied nothing
+	// only if the whole call never left.
+	if berr != nil && !sentMaybe {
+		return batchNotApplied
+	}
+	return batchInDoubt
+}
+
+// recordError is the error of one record of a batch, or the batch's own
+// when the record has none.
+func recordError(br *as.BatchRecord, berr as.Error) as.Error {
+	if br.Err != nil {
+		return br.Err
+	}
+	if berr != nil && (br.ResultCode == types.OK || br.ResultCode == types.NO_RESPONSE) {
+		return berr
+	}
+	return &as.AerospikeError{ResultCode: br.ResultCode, InDoubt: br.InDoubt}
+}
+
+// batchWritePolicy is the per-record policy of the batched first try: the
+// base write policy's per-record fields, UPDATE_ONLY (a lock needs its
+// account).
+func (l *Locker) batchWritePolicy() *as.BatchWritePolicy {
+	base := l.cfg.WritePolicy
+	p := as.NewBatchWritePolicy()
+	p.RecordExistsAction = as.UPDATE_ONLY
+	p.CommitLevel = base.CommitLevel
+	p.DurableDelete = base.DurableDelete
+	p.SendKey = base.SendKey
+	p.Expiration = base.Expiration
+	return p
+}
+
+// batchPolicy carries the base write policy's timeouts; no client retries
+// (an in-doubt record is read back, never resent).
+func (l *Locker) batchPolicy() *as.BatchPolicy {
+	base := l.cfg.WritePolicy
+	p := as.NewBatchPolicy()
+	p.TotalTimeout = base.TotalTimeout
+	p.SocketTimeout = base.SocketTimeout
+	p.MaxRetries = 0
+	return p
+}
