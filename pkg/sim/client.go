@@ -325,9 +325,15 @@ func (c *simClient) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as
 	err = c.real(cl, err)
 	cleanBatch(recs)
 	if f == FaultReplyLost {
+		// As the real client leaves a batch whose reply never came: every
+		// record unanswered (NO_RESPONSE) and not marked in doubt; only
+		// the call's error says the batch may have been applied.
 		was := batchString(recs)
-		setAll(types.TIMEOUT, true)
-		c.trace(cl, f, "was "+was+" -> "+rcString(types.TIMEOUT, true))
+		for _, r := range recs {
+			br := r.BatchRec()
+			br.ResultCode, br.InDoubt, br.Record, br.Err = types.NO_RESPONSE, false, nil, nil
+		}
+		c.trace(cl, f, "was "+was+" -> "+rcString(types.NO_RESPONSE, false))
 		return replyLost(true)
 	}
 	c.trace(cl, f, errString(err)+" "+batchString(recs))

@@ -25,7 +25,9 @@ type Config struct {
 	Duration time.Duration
 	// Concurrency is the number of transactions in flight.
 	Concurrency int
-	// Rate caps transactions started per second (0: unlimited).
+	// Rate caps transactions started per second (0: unlimited). With a
+	// rate, the latency of a transaction counts from its slot in the
+	// schedule (open loop), not from when a worker got to it.
 	Rate float64
 	// Zipf > 1 skews account choice towards hot accounts (s of a Zipf
 	// distribution); 0 picks uniformly.
@@ -154,7 +156,12 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 				if !ok {
 					return
 				}
+				legs := p.legs(cfg.Mode, cfg.Legs)
+				t0 := time.Now()
 				if cfg.Rate > 0 {
+					// Open loop: the latency counts from the transaction's
+					// slot in the schedule, so a transaction started late
+					// because the workers were busy counts its wait too.
 					slot := start.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))
 					if d := time.Until(slot); d > 0 {
 						select {
@@ -163,9 +170,8 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 							return
 						}
 					}
+					t0 = slot
 				}
-				legs := p.legs(cfg.Mode, cfg.Legs)
-				t0 := time.Now()
 				outcome, retries, counted := runWithRetries(ctx, m, legs, cfg.Retries, backoff)
 				lat := time.Since(t0)
 				if counted {
