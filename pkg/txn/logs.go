@@ -15,6 +15,7 @@ func (m *Manager) logBins(run string, leg Leg, txnid string, legs []Leg) as.BinM
 	b := as.BinMap{
 		LogTxnID: txnid, LogUKey: leg.UKey, LogAmount: leg.Amt, LogStatus: string(StatusPending),
 		LogPrimary: legs[0].UKey, LogTime: m.cfg.Clock.Now().UnixMilli(), LogSet: m.cfg.Set, LogRun: run,
+		LogAccountPartition: m.accountPartition(leg.UKey),
 	}
 	if len(legs) > 1 {
 		b[LogLegs] = formatLegs(legs)
