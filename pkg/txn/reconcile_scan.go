@@ -106,6 +106,9 @@ func (m *Manager) reconcileScanFirst(ctx context.Context, r PartitionRange, opts
 		report.Exact++
 		mu.Unlock()
 	})
+	if scanErr == nil {
+		scanErr = ctx.Err() // cancelled: some accounts were not reconciled
+	}
 	return scanErr
 }
 
@@ -312,6 +315,9 @@ func (m *Manager) reconcileEach(ctx context.Context, ukeys []string, opts Reconc
 		}()
 	}
 	for _, u := range ukeys {
+		if ctx.Err() != nil {
+			break
+		}
 		work <- u
 	}
 	close(work)

@@ -291,6 +291,19 @@ func TestReconcileScanFirstShards(t *testing.T) {
 		merged.Merge(part)
 	}
 	sameReports(t, "4 ranges", merged, "1 range", whole)
+	// A run's logs carry their account's partition.
+	res, err := m.Run(ctx, txn.NewTxnID(), txn.Leg{UKey: "usr7", Amt: -1}, txn.Leg{UKey: "usr8", Amt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"usr7", "usr8"} {
+		lk, _ := as.NewKey(f.env.Namespace, txn.LogSetName(f.set), txn.LogKey(u, res.TxnID))
+		ak, _ := as.NewKey(f.env.Namespace, f.set, u)
+		rec, err := f.env.Client.Get(nil, lk)
+		if err != nil || rec.Bins[txn.LogAccountPartition] != ak.PartitionId() {
+			t.Errorf("log %s:%s: %v, %v; account partition %d, log partition %d", u, res.TxnID, rec, err, ak.PartitionId(), lk.PartitionId())
+		}
+	}
 	if merged.Proved != whole.Proved || !slices.Equal(whole.Unbalanced, drifted) {
 		t.Errorf("proved %d in 4 ranges, %d in one; unbalanced %v", merged.Proved, whole.Proved, whole.Unbalanced)
 	}
