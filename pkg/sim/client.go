@@ -55,7 +55,10 @@ func (c *call) applicable(k FaultKind) bool {
 	case FaultPartial:
 		return len(c.batch) >= 2
 	case FaultDelayed:
-		return c.write && c.batch == nil && c.key != nil && (c.name == "Put" || c.name == "Operate")
+		if c.batch != nil {
+			return allBatchWrites(c.batch)
+		}
+		return c.write && c.key != nil && (c.name == "Put" || c.name == "Operate")
 	case FaultGenWrap:
 		if c.genChecked {
 			return true
@@ -147,6 +150,17 @@ func (c *simClient) real(cl *call, err as.Error) as.Error {
 }
 
 // cleanBatch cleans the per-record errors of a batch as real does.
+// allBatchWrites reports a batch of writes only (the batches a delayed
+// delivery can replay: copies of their keys, policies and operations).
+func allBatchWrites(recs []as.BatchRecordIfc) bool {
+	for _, r := range recs {
+		if _, ok := r.(*as.BatchWrite); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func cleanBatch(recs []as.BatchRecordIfc) {
 	for _, r := range recs {
 		br := r.BatchRec()
@@ -320,6 +334,16 @@ func (c *simClient) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as
 		return nil
 	case FaultPartial:
 		return c.partialBatch(cl, p, recs)
+	case FaultDelayed:
+		// The whole batch lands later (or is dropped at its deadline);
+		// the caller sees what the real client leaves when no reply comes.
+		d := c.w.delayBatch(c.a, cl, p, recs)
+		for _, r := range recs {
+			br := r.BatchRec()
+			br.ResultCode, br.InDoubt, br.Record, br.Err = types.NO_RESPONSE, false, nil, nil
+		}
+		c.trace(cl, f, fmt.Sprintf("lands at step %d -> %s", d.due, rcString(types.NO_RESPONSE, false)))
+		return replyLost(true)
 	}
 	err := c.w.raw.BatchOperate(batchPolicy(p), recs)
 	err = c.real(cl, err)

@@ -714,19 +714,46 @@ type delivery struct {
 	wp       *as.WritePolicy
 	bins     as.BinMap
 	ops      []*as.Operation
+	bp       *as.BatchPolicy // a BatchOperate of writes: batch
+	batch    []*as.BatchWrite
 }
 
 func (w *world) delay(a *actor, cl *call, p *as.WritePolicy, k *as.Key, bins as.BinMap, ops []*as.Operation) *delivery {
 	d := &delivery{from: a.name, name: cl.name, desc: w.keysDesc(cl), key: k, wp: writePolicy(p), bins: bins, ops: ops}
+	var timeout time.Duration
+	if p != nil {
+		timeout = p.TotalTimeout
+	}
+	return w.schedule(d, timeout)
+}
+
+// schedule queues d to land 1..MaxDelaySteps steps from now; the server
+// drops it once timeout (the policy's total timeout, if any) has passed.
+func (w *world) schedule(d *delivery, timeout time.Duration) *delivery {
 	w.s.mu.Lock()
-	if p != nil && p.TotalTimeout > 0 {
-		d.deadline = w.s.now.Add(p.TotalTimeout)
+	defer w.s.mu.Unlock()
+	if timeout > 0 {
+		d.deadline = w.s.now.Add(timeout)
 	}
 	d.fromStep = w.s.step
 	d.due = w.s.step + 1 + w.frng.Intn(w.opts.MaxDelaySteps)
 	w.s.delayed = append(w.s.delayed, d)
-	w.s.mu.Unlock()
 	return d
+}
+
+// delayBatch delays a batch of writes as a whole: fresh copies of its
+// records land later, so the caller's records stay unanswered.
+func (w *world) delayBatch(a *actor, cl *call, p *as.BatchPolicy, recs []as.BatchRecordIfc) *delivery {
+	d := &delivery{from: a.name, name: cl.name, desc: w.keysDesc(cl), bp: batchPolicy(p)}
+	for _, r := range recs {
+		bw := r.(*as.BatchWrite)
+		d.batch = append(d.batch, as.NewBatchWrite(bw.Policy, bw.Key, append([]*as.Operation(nil), bw.Ops...)...))
+	}
+	var timeout time.Duration
+	if p != nil {
+		timeout = p.TotalTimeout
+	}
+	return w.schedule(d, timeout)
 }
 
 func (w *world) deliver(d *delivery) {
@@ -740,6 +767,15 @@ func (w *world) deliver(d *delivery) {
 	}
 	var err as.Error
 	var r *as.Record
+	if d.batch != nil {
+		recs := make([]as.BatchRecordIfc, len(d.batch))
+		for i, bw := range d.batch {
+			recs[i] = bw
+		}
+		err = w.raw.BatchOperate(d.bp, recs)
+		w.s.logf("deliver", "%-15s %-34s %-13s %s %s (sent by %s at step %d)", d.name, d.desc, "late", errString(err), batchString(recs), d.from, d.fromStep)
+		return
+	}
 	if d.name == "Operate" {
 		r, err = w.raw.Operate(d.wp, d.key, d.ops...)
 	} else {
