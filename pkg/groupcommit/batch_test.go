@@ -101,7 +101,9 @@ func TestMixedOutcomes(t *testing.T) {
 		func() { ec = gc.Put(createOnly, k("k3"), as.BinMap{"x": 1}) },
 		func() { _, ed = gc.Get(readPolicy(), k("k4")) },
 		func() { _, ee = gc.Operate(filterOut, k("k5"), as.AddOp(as.NewBin("bal", 1))) },
-		func() { rf, ef = gc.Operate(writePolicy(), k("k1"), as.AddOp(as.NewBin("bal", 10)), as.GetBinOp("bal")) },
+		func() {
+			rf, ef = gc.Operate(writePolicy(), k("k1"), as.AddOp(as.NewBin("bal", 10)), as.GetBinOp("bal"))
+		},
 		func() { eg = gc.BatchOperate(batchPolicy(), recs) },
 		func() { rh, eh = gc.Get(readPolicy(), k("k3")) },
 		func() { _, ei = gc.Operate(writePolicy(), k("busy"), as.AddOp(as.NewBin("bal", 1))) },
@@ -348,7 +350,10 @@ func TestClose(t *testing.T) {
 		err error
 	}
 	inflight := make(chan res, 1)
-	go func() { r, err := gc.Operate(writePolicy(), k("w"), as.AddOp(as.NewBin("bal", 1)), as.GetBinOp("bal")); inflight <- res{r, err} }()
+	go func() {
+		r, err := gc.Operate(writePolicy(), k("w"), as.AddOp(as.NewBin("bal", 1)), as.GetBinOp("bal"))
+		inflight <- res{r, err}
+	}()
 	<-g.first
 	queued := make(chan error, 3)
 	go func() { _, err := gc.Operate(writePolicy(), k("w"), as.AddOp(as.NewBin("bal", 100))); queued <- err }()
