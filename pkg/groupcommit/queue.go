@@ -1,6 +1,7 @@
 package groupcommit
 
 import (
+	"slices"
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
@@ -34,8 +35,11 @@ type call struct {
 	// write: a single-record call that writes. respondAll: its single
 	// call would ask for one result per op.
 	write, respondAll bool
-	keys              []recKey
-	deadline          time.Time
+	// keys are the records' keys; key1 holds a single record's, so
+	// that keys need not be allocated.
+	keys     []recKey
+	key1     [1]recKey
+	deadline time.Time
 
 	// Results, and the signal: one value on wake when the call is
 	// finished or, with lead set, when its caller must send lead.
@@ -110,7 +114,8 @@ type batch struct {
 // sent the batches handed to it on the way.
 func (c *Client) do(k *call, p *as.BasePolicy, b *as.BatchPolicy) {
 	if k.key != nil {
-		k.keys = []recKey{keyOf(k.key)}
+		k.key1[0] = keyOf(k.key)
+		k.keys = k.key1[:]
 	} else {
 		k.keys = make([]recKey, len(k.recs))
 		for i, r := range k.recs {
@@ -178,31 +183,29 @@ func (c *Client) formLocked(l *lane, now time.Time) (start []*batch, expired []*
 func (c *Client) take(l *lane, now time.Time) (*batch, []*call) {
 	var b *batch
 	var expired []*call
-	var taken map[recKey]struct{}
-	if len(l.queue) > 1 {
-		taken = make(map[recKey]struct{}, len(l.queue))
-	}
-	rest := make([]*call, 0, len(l.queue))
-	for i, k := range l.queue {
+	var ks keySet
+	q := l.queue
+	rest := q[:0] // compacted in place: rest never passes the call read
+	for i, k := range q {
 		if !k.deadline.IsZero() && now.After(k.deadline) {
 			expired = append(expired, k)
 			continue
 		}
 		conflict := false
 		for _, key := range k.keys {
-			if _, ok := taken[key]; ok {
+			if ks.has(key) {
 				conflict = true
 				break
 			}
 		}
 		n := len(k.recs)
 		if !conflict && b != nil && b.records+n > c.opts.MaxBatch {
-			rest = append(rest, l.queue[i:]...)
+			rest = append(rest, q[i:]...)
 			break
 		}
-		if taken != nil {
+		if len(q) > 1 {
 			for _, key := range k.keys {
-				taken[key] = struct{}{}
+				ks.add(key)
 			}
 		}
 		if conflict {
@@ -216,8 +219,41 @@ func (c *Client) take(l *lane, now time.Time) (*batch, []*call) {
 		b.calls = append(b.calls, k)
 		b.records += n
 	}
+	clear(q[len(rest):]) // drop the references of the calls taken out
 	l.queue = rest
 	return b, expired
+}
+
+// keySet is a set of record keys: a slice while small (a batch usually
+// is), a map beyond.
+type keySet struct {
+	list []recKey
+	m    map[recKey]struct{}
+}
+
+const keySetSmall = 32
+
+func (s *keySet) has(k recKey) bool {
+	if s.m != nil {
+		_, ok := s.m[k]
+		return ok
+	}
+	return slices.Contains(s.list, k)
+}
+
+func (s *keySet) add(k recKey) {
+	switch {
+	case s.m != nil:
+		s.m[k] = struct{}{}
+	case len(s.list) < keySetSmall:
+		s.list = append(s.list, k)
+	default:
+		s.m = make(map[recKey]struct{}, 2*keySetSmall)
+		for _, x := range s.list {
+			s.m[x] = struct{}{}
+		}
+		s.m[k] = struct{}{}
+	}
 }
 
 // dispatch hands each batch to its first caller, to send, and fails the
