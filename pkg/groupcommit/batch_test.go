@@ -474,3 +474,37 @@ func TestPassThrough(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestLanes: calls whose batch-level policies differ do not share a
+// batch nor wait for each other; idle lanes are not kept forever.
+func TestLanes(t *testing.T) {
+	e := newEnv(t)
+	gc := New(e.Client, Options{})
+	defer gc.Close()
+	k := func(n string) *as.Key { return e.key(t, e.set, n) }
+	g := newGate(gc)
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = gc.Get(readPolicy(), k("pad")) }()
+	<-g.first
+	other := writePolicy()
+	other.SocketTimeout = time.Second // another lane: not held behind the first
+	if err := gc.Put(other, k("x"), as.BinMap{"bal": 1}); err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	<-done
+	gc.beforeSend = nil
+	for i := range 3 * maxIdleLanes {
+		p := readPolicy()
+		p.TotalTimeout = time.Second + time.Duration(i)*time.Millisecond
+		if _, err := gc.Get(p, k("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gc.mu.Lock()
+	n := len(gc.lanes)
+	gc.mu.Unlock()
+	if n > maxIdleLanes+1 {
+		t.Errorf("%d lanes kept", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,16 +56,16 @@ func batchPolicy() *as.BatchPolicy {
 // calls made meanwhile queue and go out together in the next batch.
 type gate struct {
 	first, release chan struct{}
-	once           sync.Once
+	held           atomic.Bool
 }
 
 func newGate(c *Client) *gate {
 	g := &gate{first: make(chan struct{}), release: make(chan struct{})}
 	c.beforeSend = func(int) {
-		g.once.Do(func() {
+		if g.held.CompareAndSwap(false, true) { // only the first; the others pass
 			close(g.first)
 			<-g.release
-		})
+		}
 	}
 	return g
 }

@@ -97,10 +97,14 @@ func laneKeyOf(p *as.BasePolicy, b *as.BatchPolicy) laneKey {
 
 // lane queues the calls of one laneKey.
 type lane struct {
+	key      laneKey
 	policy   as.BatchPolicy // of its batch commands
 	queue    []*call
 	inflight int
 }
+
+// maxIdleLanes is the number of lanes kept when idle.
+const maxIdleLanes = 16
 
 // batch is a set of calls sent in one command.
 type batch struct {
@@ -135,7 +139,7 @@ func (c *Client) do(k *call, p *as.BasePolicy, b *as.BatchPolicy) {
 	}
 	l := c.lanes[lk]
 	if l == nil {
-		l = &lane{policy: *as.NewBatchPolicy()}
+		l = &lane{key: lk, policy: *as.NewBatchPolicy()}
 		l.policy.BasePolicy = *p
 		// Per-record fields travel in each record's own policy; the
 		// batch-level ones would apply to every record without one.
@@ -284,8 +288,12 @@ func (c *Client) send(b *batch) {
 		c.sendBatch(b)
 	}
 	c.mu.Lock()
-	b.lane.inflight--
-	start, expired := c.formLocked(b.lane, time.Now())
+	l := b.lane
+	l.inflight--
+	start, expired := c.formLocked(l, time.Now())
+	if l.inflight == 0 && len(l.queue) == 0 && len(c.lanes) > maxIdleLanes {
+		delete(c.lanes, l.key) // callers with ever new policies must not grow the map forever
+	}
 	c.mu.Unlock()
 	c.dispatch(start, expired)
 	for _, k := range b.calls[1:] {
