@@ -18,6 +18,15 @@
 // write whose own answer did not arrive is reported in doubt, as a single
 // write whose reply was lost; reads are never reported in doubt.
 //
+// Calls are batched only with calls whose batch-level policy fields agree
+// (timeouts, retries, read modes, replica policy...: a "lane"); the
+// per-record fields (generation, exists action, filter, TTL, send key,
+// commit level, durable delete) travel in each record's own policy. A
+// call's TotalTimeout counts from when it was made: if it passes while
+// the call is queued, the call fails unsent (ErrExpired); once sent, the
+// batch command has the whole TotalTimeout, so a call may take up to
+// about twice its TotalTimeout in all, never less than it.
+//
 // Two calls on one record are never put into one batch: a batch is a set
 // of independent single-record commands only when its keys are distinct
 // (the order and isolation of two sub-commands on one key are not
