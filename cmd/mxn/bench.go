@@ -3,77 +3,139 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand"
-	"sync"
-	"sync/atomic"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/cobra"
-
-	"github.com/mxnlabs/mxn/pkg/lock"
-	"github.com/mxnlabs/mxn/pkg/txn"
-	"github.com/mxnlabs/mxn/pkg/txn/txntest"
-	"github.com/mxnlabs/mxn/pkg/workload"
 )
 
 func init() { registerCommand(newBenchCmd) }
 
 type benchFlags struct {
-	records, concurrency    int
-	duration                time.Duration
-	contentionAccounts      int
-	contentionConcurrency   int
-	contentionTransfers     int
-	skipContention, jsonOut bool
+	records, concurrency  int
+	duration              time.Duration
+	legs                  []int
+	rateFraction          float64
+	rcnAccounts, rcnLogs  int // rcnLogs: logs per account
+	rcnShards             []int
+	contentionAccounts    int
+	contentionConcurrency int
+	contentionTransfers   int
+	skipContention        bool
+	skipReconcile         bool
+	skipLatency           bool
+	skipUnbatched         bool
+	check, jsonOut        bool
 }
 
 func newBenchCmd() *cobra.Command {
 	var f benchFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure round trips per transaction and throughput relative to raw operates",
-		Long: `Benchmark, in one run and with the same concurrency:
-  1. raw single-record Operate (add + get) throughput,
-  2. single-record transactions, 2-leg and 3-leg transfers: committed/s, the
-     ratio to raw operates/s, and client round trips per transaction (measured
-     uncontended, one at a time, and under load),
-  3. contention: --contention-transfers transfers by --contention-concurrency
-     clients over --contention-accounts accounts: the share that commits
-     (with retries).
-Each phase uses fresh sets, dropped afterwards. Figures vary with the machine:
-compare the ratios, not the absolute rates.`,
-		Example: "  mxn bench --embedded\n  mxn bench --host 10.0.0.5 --duration 10s",
+		Short: "Measure round trips per transaction, throughput and reconciliation speed as ratios to raw operations",
+		Long: `Benchmark, in one run and with the same client concurrency:
+  1. raw single-record Operate (add + get) throughput: the reference;
+  2. transactions of --legs legs (1 = single-record) on three paths:
+       batched       the default: a transfer's locks in one batch call;
+       unbatched     the locks one by one (the path before batching);
+       group-commit  batched, and concurrent transactions share batch calls;
+     for each: committed/s, the ratio to raw operates/s, round trips per
+     transaction alone (one at a time) and under load, p50/p99 latency;
+  3. latency at a fixed rate (open loop: counted from each transaction's
+     slot in the schedule), --rate-fraction of the single-record maximum
+     without group commit, with and without it;
+  4. reconciliation of --rcn-accounts accounts with --rcn-logs-per-account
+     logs each: the raw scan's log records/s, the exact path's accounts/s (a lock
+     and an index query per account) and the scan-first path's, on 1 and
+     more shards;
+  5. contention: --contention-transfers transfers by --contention-concurrency
+     clients over --contention-accounts accounts: the share that commits.
+Every figure that matters is a ratio of two rates measured in the same run,
+so it holds on any machine; the absolute rates vary. The run ends with the
+goals of the performance work, each measured or missed; --check makes a
+missed goal an error (exit 1). Each phase uses fresh sets, dropped afterwards.`,
+		Example: "  mxn bench --embedded\n  mxn bench --embedded --json --check\n  mxn bench --host 10.0.0.5 --duration 10s --legs 1,2,16",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.validate(); err != nil {
 				return err
 			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
-				return runBench(cmd.Context(), c, cfg, &f)
+				rep, err := runBench(cmd.Context(), c, cfg, &f)
+				if err != nil {
+					return err
+				}
+				if f.jsonOut {
+					err = printJSON(cfg.Stdout, rep)
+				} else {
+					err = rep.print(cfg.Stdout)
+				}
+				if err == nil && f.check {
+					if missed := rep.missedGoals(); len(missed) > 0 {
+						return fmt.Errorf("bench: %d goal(s) missed: %s", len(missed), strings.Join(missed, "; "))
+					}
+				}
+				return err
 			})
 		},
 	}
-	cmd.Flags().IntVar(&f.records, "records", 1000, "accounts")
-	cmd.Flags().IntVar(&f.concurrency, "concurrency", 32, "concurrent clients for the throughput phases")
-	cmd.Flags().DurationVar(&f.duration, "duration", 3*time.Second, "length of each throughput phase")
-	cmd.Flags().IntVar(&f.contentionAccounts, "contention-accounts", 1000, "accounts in the contention phase")
-	cmd.Flags().IntVar(&f.contentionConcurrency, "contention-concurrency", 300, "concurrent transfers in the contention phase")
-	cmd.Flags().IntVar(&f.contentionTransfers, "contention-transfers", 6000, "transfers in the contention phase")
-	cmd.Flags().BoolVar(&f.skipContention, "skip-contention", false, "skip the contention phase")
-	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print the results as one JSON line instead of a table")
+	fl := cmd.Flags()
+	fl.IntVar(&f.records, "records", 1000, "accounts of the throughput phases")
+	fl.IntVar(&f.concurrency, "concurrency", 32, "concurrent clients of the throughput phases")
+	fl.DurationVar(&f.duration, "duration", 3*time.Second, "length of each throughput phase")
+	fl.IntSliceVar(&f.legs, "legs", []int{1, 2, 3, 8, 16}, "transaction sizes to measure (1 = single-record)")
+	fl.Float64Var(&f.rateFraction, "rate-fraction", 0.5, "fixed rate of the latency phase, as a fraction of the single-record maximum without group commit")
+	fl.IntVar(&f.rcnAccounts, "rcn-accounts", 5000, "accounts of the reconciliation phase")
+	fl.IntVar(&f.rcnLogs, "rcn-logs-per-account", 8, "logs per account in the reconciliation phase (every eighth aborted)")
+	fl.IntSliceVar(&f.rcnShards, "rcn-shards", []int{1, 2, 4}, "shard counts of the scan-first reconciliation")
+	fl.IntVar(&f.contentionAccounts, "contention-accounts", 1000, "accounts in the contention phase")
+	fl.IntVar(&f.contentionConcurrency, "contention-concurrency", 300, "concurrent transfers in the contention phase")
+	fl.IntVar(&f.contentionTransfers, "contention-transfers", 6000, "transfers in the contention phase")
+	fl.BoolVar(&f.skipContention, "skip-contention", false, "skip the contention phase")
+	fl.BoolVar(&f.skipReconcile, "skip-reconcile", false, "skip the reconciliation phase")
+	fl.BoolVar(&f.skipLatency, "skip-latency", false, "skip the fixed-rate latency phase")
+	fl.BoolVar(&f.skipUnbatched, "skip-unbatched", false, "skip the unbatched path")
+	fl.BoolVar(&f.check, "check", false, "exit 1 if a goal is missed")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object instead of tables")
 	return cmd
 }
 
 // validate checks the flags, naming the first bad one and its value.
 func (f *benchFlags) validate() error {
 	err := firstError(
-		atLeast("records", f.records, 10),
+		atLeast("records", f.records, 20),
 		atLeast("concurrency", f.concurrency, 1),
 		positive("duration", f.duration),
 	)
-	if err != nil || f.skipContention {
+	if err != nil {
 		return err
+	}
+	if len(f.legs) == 0 {
+		return usageErrorf("--legs must name at least one size")
+	}
+	for _, k := range f.legs {
+		if k < 1 || k > 16 || k > f.records/2 {
+			return usageErrorf("--legs %d out of range 1..%d (16 at most, and half of --records)", k, min(16, f.records/2))
+		}
+	}
+	if f.rateFraction <= 0 || f.rateFraction > 1 {
+		return usageErrorf("--rate-fraction %g must be within (0, 1]", f.rateFraction)
+	}
+	if !f.skipReconcile {
+		if err := firstError(atLeast("rcn-accounts", f.rcnAccounts, 10), atLeast("rcn-logs-per-account", f.rcnLogs, 1)); err != nil {
+			return err
+		}
+		if len(f.rcnShards) == 0 {
+			return usageErrorf("--rcn-shards must name at least one shard count")
+		}
+		for _, n := range f.rcnShards {
+			if n < 1 || n > 64 {
+				return usageErrorf("--rcn-shards %d out of range 1..64", n)
+			}
+		}
+	}
+	if f.skipContention {
+		return nil
 	}
 	return firstError(
 		atLeast("contention-accounts", f.contentionAccounts, 2),
@@ -82,173 +144,53 @@ func (f *benchFlags) validate() error {
 	)
 }
 
-type benchRow struct {
-	Name        string  `json:"name"`
-	PerSec      float64 `json:"per_s"`
-	Ratio       float64 `json:"ratio_to_raw"`
-	RoundTrips  float64 `json:"round_trips_uncontended"`
-	LoadedTrips float64 `json:"round_trips_loaded"`
-	Committed   int64   `json:"committed"`
-	Attempted   int64   `json:"attempted"`
-	P99Ms       float64 `json:"p99_ms"`
-}
-
-func runBench(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *benchFlags) error {
+// runBench runs every phase in order; each phase's progress goes to the log.
+func runBench(ctx context.Context, c as.ClientIfc, cfg *globalConfig, f *benchFlags) (*benchReport, error) {
 	base := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e6)
-	var rows []benchRow
+	rep := &benchReport{Concurrency: f.concurrency, Records: f.records, DurationSec: f.duration.Seconds()}
 	raw, err := benchRaw(ctx, c, cfg, base+"raw", f)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows = append(rows, benchRow{Name: "raw operate (add+get)", PerSec: raw, Ratio: 1, RoundTrips: 1, LoadedTrips: 1})
+	rep.RawOperatePerSec = raw
 	cfg.Log.Progressf("raw operate: %.0f/s", raw)
-	for _, k := range []int{1, 2, 3} {
-		row, err := benchTxns(ctx, c, cfg, fmt.Sprintf("%stx%d", base, k), f, k)
-		if err != nil {
-			return err
+	for _, k := range f.legs {
+		for _, path := range benchPaths {
+			if (path == pathUnbatched && (k == 1 || f.skipUnbatched)) || ctx.Err() != nil {
+				continue
+			}
+			row, err := benchTxns(ctx, c, cfg, fmt.Sprintf("%st%d%c", base, k, path[0]), f, k, path)
+			if err != nil {
+				return nil, err
+			}
+			row.Ratio = row.PerSec / raw
+			rep.Transactions = append(rep.Transactions, row)
+			cfg.Log.Progressf("%s: %.0f/s, %.3f of raw, %.2f round trips alone, %.2f loaded", row.name(), row.PerSec, row.Ratio, row.RoundTrips, row.LoadedTrips)
 		}
-		row.Ratio = row.PerSec / raw
-		rows = append(rows, row)
-		cfg.Log.Progressf("%s: %.0f/s", row.Name, row.PerSec)
+	}
+	if !f.skipLatency {
+		if peak := rep.row(1, pathBatched); peak != nil && peak.PerSec > 0 {
+			lat, err := benchLatency(ctx, c, cfg, base+"lat", f, f.rateFraction*peak.PerSec)
+			if err != nil {
+				return nil, err
+			}
+			rep.Latency = lat
+		}
+	}
+	if !f.skipReconcile {
+		r, err := benchReconcile(ctx, c, cfg, base+"rcn", f)
+		if err != nil {
+			return nil, err
+		}
+		rep.Reconcile = r
 	}
 	if !f.skipContention {
-		row, err := benchContention(ctx, c, cfg, base+"hot", f)
+		r, err := benchContention(ctx, c, cfg, base+"hot", f)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		row.Ratio = row.PerSec / raw
-		rows = append(rows, row)
+		rep.Contention = r
 	}
-	if f.jsonOut {
-		return printJSON(cfg.Stdout, map[string]any{"concurrency": f.concurrency, "results": rows})
-	}
-	w := tabwriter.NewWriter(cfg.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "benchmark\tper s\tratio to raw\tround trips (alone)\tround trips (loaded)\tcommitted/attempted\tp99 ms\t")
-	na := func(v float64, format string) string {
-		if v == 0 {
-			return "-"
-		}
-		return fmt.Sprintf(format, v)
-	}
-	for _, r := range rows {
-		counts := "-"
-		if r.Attempted > 0 {
-			counts = fmt.Sprintf("%d/%d", r.Committed, r.Attempted)
-		}
-		fmt.Fprintf(w, "%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t\n", r.Name, r.PerSec, r.Ratio,
-			na(r.RoundTrips, "%.2f"), na(r.LoadedTrips, "%.2f"), counts, na(r.P99Ms, "%.1f"))
-	}
-	return w.Flush()
-}
-
-// benchAccounts creates n zero-balance accounts in set.
-func benchAccounts(c as.ClientIfc, ns, set string, n int) error {
-	wp := as.NewWritePolicy(0, 0)
-	wp.SendKey = true
-	for i := 0; i < n; i++ {
-		k, err := as.NewKey(ns, set, workload.AccountName(i))
-		if err != nil {
-			return err
-		}
-		if err := c.Put(wp, k, as.BinMap{"name": workload.AccountName(i), "bal": 0}); err != nil {
-			return fmt.Errorf("create account: %w", asErr(err))
-		}
-	}
-	return nil
-}
-
-func dropSets(c as.ClientIfc, ns string, sets ...string) {
-	for _, s := range sets {
-		_ = c.Truncate(nil, ns, s, nil)
-	}
-}
-
-// benchRaw measures Operate(add, get) on random accounts.
-func benchRaw(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set string, f *benchFlags) (float64, error) {
-	if err := benchAccounts(c, cfg.Namespace, set, f.records); err != nil {
-		return 0, err
-	}
-	defer dropSets(c, cfg.Namespace, set)
-	keys := make([]*as.Key, f.records)
-	for i := range keys {
-		keys[i], _ = as.NewKey(cfg.Namespace, set, workload.AccountName(i))
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.duration)
-	defer cancel()
-	var ops atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := 0; g < f.concurrency; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(g)))
-			for ctx.Err() == nil {
-				if _, err := c.Operate(nil, keys[rng.Intn(len(keys))], as.AddOp(as.NewBin("bal", 1)), as.GetBinOp("bal")); err == nil {
-					ops.Add(1)
-				}
-			}
-		}(g)
-	}
-	wg.Wait()
-	return float64(ops.Load()) / time.Since(start).Seconds(), nil
-}
-
-// benchTxns measures transactions of k legs (1: single-record).
-func benchTxns(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set string, f *benchFlags, k int) (benchRow, error) {
-	name := "single-record txn"
-	mode := "single"
-	if k > 1 {
-		name, mode = fmt.Sprintf("%d-leg transfer", k), "transfer"
-	}
-	row := benchRow{Name: name}
-	if err := benchAccounts(c, cfg.Namespace, set, f.records); err != nil {
-		return row, err
-	}
-	defer dropSets(c, cfg.Namespace, set, txn.LogSetName(set))
-	counting := txntest.NewCountingClient(c)
-	m := txn.NewManager(counting, txn.Config{Namespace: cfg.Namespace, Set: set, Seed: cfg.Seed,
-		Lock: lock.Config{TTL: time.Second, MaxWait: 2 * time.Second}})
-	// Uncontended: one transaction at a time.
-	alone, err := workload.Run(ctx, m, workload.Config{Accounts: f.records, Mode: mode, Legs: k, Count: 200, Concurrency: 1, Retries: 10, Seed: cfg.Seed})
-	if err != nil {
-		return row, err
-	}
-	if alone.Attempted > 0 {
-		row.RoundTrips = float64(counting.Calls.Load()) / float64(alone.Attempted)
-	}
-	counting.Calls.Store(0)
-	s, err := workload.Run(ctx, m, workload.Config{Accounts: f.records, Mode: mode, Legs: k, Duration: f.duration,
-		Concurrency: f.concurrency, Retries: 50, Seed: cfg.Seed + 1})
-	if err != nil {
-		return row, err
-	}
-	row.PerSec, row.Committed, row.Attempted, row.P99Ms = s.TxnsPerSec, s.Committed, s.Attempted, s.P99Ms
-	if s.Committed > 0 {
-		row.LoadedTrips = float64(counting.Calls.Load()) / float64(s.Committed)
-	}
-	return row, nil
-}
-
-// benchContention runs many concurrent transfers over a fixed set of
-// accounts and reports how many commit (with retries).
-func benchContention(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set string, f *benchFlags) (benchRow, error) {
-	row := benchRow{Name: fmt.Sprintf("contention: %d transfers x%d over %d accounts", f.contentionTransfers, f.contentionConcurrency, f.contentionAccounts)}
-	if err := benchAccounts(c, cfg.Namespace, set, f.contentionAccounts); err != nil {
-		return row, err
-	}
-	defer dropSets(c, cfg.Namespace, set, txn.LogSetName(set))
-	m := txn.NewManager(c, txn.Config{Namespace: cfg.Namespace, Set: set, Seed: cfg.Seed,
-		Lock: lock.Config{TTL: time.Second, MaxWait: 3 * time.Second, Attempts: 50}})
-	s, err := workload.Run(ctx, m, workload.Config{Accounts: f.contentionAccounts, Mode: "transfer", Legs: 2,
-		Count: f.contentionTransfers, Concurrency: f.contentionConcurrency, Retries: 100, Seed: cfg.Seed + 2})
-	if err != nil {
-		return row, err
-	}
-	row.PerSec, row.Committed, row.Attempted, row.P99Ms = s.TxnsPerSec, s.Committed, s.Attempted, s.P99Ms
-	if s.Attempted > 0 {
-		cfg.Log.Progressf("contention: %.2f%% committed (%d of %d; %d conflicts, %d retries)",
-			100*float64(s.Committed)/float64(s.Attempted), s.Committed, s.Attempted, s.Conflicts, s.Retries)
-	}
-	return row, nil
+	rep.judge()
+	return rep, ctx.Err()
 }

@@ -225,8 +225,8 @@ func runWorkers(ctx context.Context, cfg *globalConfig, f *tstFlags) (*workload.
 			"--fpct", strconv.Itoa(cfg.FPct), "--seed", strconv.FormatInt(cfg.Seed+int64(seq)*1000003, 10),
 			"--mode", f.mode, "--legs", strconv.Itoa(f.legs), "--concurrency", strconv.Itoa(f.workerConcurr),
 			"--zipf", strconv.FormatFloat(f.zipf, 'g', -1, 64),
-			"--lock-ttl", f.lf.ttl.String(), "--lock-grace", f.lf.grace.String(),
 			"--progress", "0", "--log-level", "none"}
+		args = append(args, f.lf.args()...)
 		if !cfg.Embedded {
 			args = append(args, cfg.authArgs()...)
 		}

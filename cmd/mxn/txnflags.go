@@ -6,6 +6,7 @@ import (
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/spf13/cobra"
 
+	"github.com/mxnlabs/mxn/pkg/groupcommit"
 	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/txn"
 	"github.com/mxnlabs/mxn/pkg/txn/txntest"
@@ -15,6 +16,10 @@ import (
 type lockFlags struct {
 	ttl, grace, wait time.Duration
 	attempts         int
+	// groupCommit sends the calls of concurrent transactions together in
+	// batch commands (pkg/groupcommit); unbatched takes a transfer's locks
+	// one by one (the path before batching, for comparison).
+	groupCommit, unbatched bool
 }
 
 func addLockFlags(cmd *cobra.Command, lf *lockFlags) {
@@ -22,6 +27,20 @@ func addLockFlags(cmd *cobra.Command, lf *lockFlags) {
 	cmd.Flags().DurationVar(&lf.grace, "lock-grace", 200*time.Millisecond, "how long after its deadline a lock may be stolen")
 	cmd.Flags().DurationVar(&lf.wait, "lock-wait", 0, "longest wait for a held lock (default ttl + grace)")
 	cmd.Flags().IntVar(&lf.attempts, "lock-attempts", 20, "tries to take a lock before giving up")
+	cmd.Flags().BoolVar(&lf.groupCommit, "group-commit", false, "send the calls of concurrent transactions together in batch commands")
+	cmd.Flags().BoolVar(&lf.unbatched, "unbatched-locks", false, "take a transfer's locks one by one, not in one batch call (slower; for comparison)")
+}
+
+// args are the flags that give another mxn process the same settings.
+func (lf *lockFlags) args() []string {
+	a := []string{"--lock-ttl", lf.ttl.String(), "--lock-grace", lf.grace.String()}
+	if lf.groupCommit {
+		a = append(a, "--group-commit")
+	}
+	if lf.unbatched {
+		a = append(a, "--unbatched-locks")
+	}
+	return a
 }
 
 func (lf *lockFlags) validate() error {
@@ -38,7 +57,9 @@ func (lf *lockFlags) config() lock.Config {
 }
 
 // newManager builds the transaction manager for cfg, wrapping the client
-// in the failure injector when --fpct is set.
+// in the failure injector when --fpct is set, and that in the group-commit
+// batcher with --group-commit (so injected faults hit whole batches, as
+// real ones would). The batcher lives as long as the process.
 func newManager(ac as.ClientIfc, cfg *globalConfig, lf *lockFlags) (*txn.Manager, *txntest.FaultyClient, error) {
 	var faulty *txntest.FaultyClient
 	var c txn.Client = ac
@@ -50,11 +71,15 @@ func newManager(ac as.ClientIfc, cfg *globalConfig, lf *lockFlags) (*txn.Manager
 		faulty, c = f, f
 	}
 	lc := lock.Config{}
+	unbatched := false
 	if lf != nil {
-		lc = lf.config()
+		lc, unbatched = lf.config(), lf.unbatched
+		if lf.groupCommit {
+			c = groupcommit.New(c, groupcommit.Options{})
+		}
 	}
 	lc.Seed = cfg.Seed
-	m := txn.NewManager(c, txn.Config{Namespace: cfg.Namespace, Set: cfg.Set, Lock: lc, Seed: cfg.Seed})
+	m := txn.NewManager(c, txn.Config{Namespace: cfg.Namespace, Set: cfg.Set, Lock: lc, Seed: cfg.Seed, Unbatched: unbatched})
 	return m, faulty, nil
 }
 

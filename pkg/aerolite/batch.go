@@ -2,6 +2,9 @@ package aerolite
 
 import (
 	"encoding/binary"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mxnlabs/mxn/pkg/aerolite/internal/wire"
 )
@@ -38,11 +41,18 @@ func (s *Server) handleBatch(m *wire.Message) []byte {
 		return wire.FinishFrame(w.Buf)
 	}
 	respondAllKeys := data[4]&batchRespondAllKeys != 0
+	var results []result
+	if respondAllKeys && len(reqs) >= parallelBatchMin && distinctDigests(reqs) {
+		results = s.executeParallel(reqs)
+	}
 	for i, req := range reqs {
 		var res result
-		if req.badValue {
+		switch {
+		case results != nil:
+			res = results[i]
+		case req.badValue:
 			res.rc = rcParameterError
-		} else {
+		default:
 			res = s.execute(req)
 		}
 		if !respondAllKeys && res.rc != rcOK && res.rc != rcKeyNotFound && res.rc != rcFilteredOut {
@@ -57,6 +67,53 @@ func (s *Server) handleBatch(m *wire.Message) []byte {
 	}
 	w.Header(wire.Info3Last, rcOK, 0, 0, 0, 0, 0)
 	return wire.FinishFrame(w.Buf)
+}
+
+// parallelBatchMin is the smallest batch whose records are executed by
+// several goroutines at once.
+const parallelBatchMin = 8
+
+// executeParallel executes the records of a batch on up to GOMAXPROCS
+// goroutines, as a real server hands a batch's records to its service
+// threads: each record is its own single-record command. Only for batches
+// that answer every key and touch each record once (so no order between
+// two of their records can be observed).
+func (s *Server) executeParallel(reqs []*recordRequest) []result {
+	results := make([]result, len(reqs))
+	workers := min(runtime.GOMAXPROCS(0), len(reqs)/(parallelBatchMin/2))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				if reqs[i].badValue {
+					results[i].rc = rcParameterError
+				} else {
+					results[i] = s.execute(reqs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// distinctDigests reports whether no record appears twice in the batch.
+func distinctDigests(reqs []*recordRequest) bool {
+	seen := make(map[[20]byte]struct{}, len(reqs))
+	for _, r := range reqs {
+		if _, dup := seen[r.digest]; dup {
+			return false
+		}
+		seen[r.digest] = struct{}{}
+	}
+	return true
 }
 
 // parseBatch decodes the entries of a BATCH_INDEX field.

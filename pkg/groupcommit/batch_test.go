@@ -79,7 +79,7 @@ func TestMixedOutcomes(t *testing.T) {
 		}
 		return err
 	}}
-	gc := New(inner, Options{})
+	gc := New(inner, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	genWrong := writePolicy()
@@ -201,7 +201,7 @@ func TestLostReply(t *testing.T) {
 		}
 		return err
 	}}
-	gc := New(inner, Options{})
+	gc := New(inner, oneInFlight)
 	defer gc.Close()
 	lostReplyCalls(t, e, gc, lock.NotSent, nil)
 }
@@ -214,7 +214,7 @@ func TestConnectionDroppedAfterApplying(t *testing.T) {
 	if e.Server == nil {
 		t.Skip("needs aerolite's fault injection")
 	}
-	gc := New(e.Client, Options{})
+	gc := New(e.Client, oneInFlight)
 	defer gc.Close()
 	lostReplyCalls(t, e, gc, lock.NotSent, func() { e.Server.Faults().Next(aerolite.DropAfter, 1, true) })
 	if got := e.bal(t, "w1"); got != 2 {
@@ -239,7 +239,7 @@ func TestPartialReply(t *testing.T) {
 		}
 		return &as.AerospikeError{ResultCode: types.NETWORK_ERROR, InDoubt: true}
 	}}
-	gc := New(inner, Options{})
+	gc := New(inner, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	for _, n := range []string{"w1", "w2", "r1", "r2"} {
@@ -276,7 +276,7 @@ func TestNotSent(t *testing.T) {
 		}
 		return nil
 	}}
-	gc := New(inner, Options{})
+	gc := New(inner, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	e.putBins(t, "w", as.BinMap{"bal": 1})
@@ -313,7 +313,7 @@ func TestRefusedBatchFallsBack(t *testing.T) {
 	inner := &rewrite{Client: e.Client, before: func([]as.BatchRecordIfc) as.Error {
 		return &as.AerospikeError{ResultCode: types.PARAMETER_ERROR}
 	}}
-	gc := New(inner, Options{})
+	gc := New(inner, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	e.putBins(t, "w", as.BinMap{"bal": 1})
@@ -343,7 +343,7 @@ func TestClose(t *testing.T) {
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	e.putBins(t, "w", as.BinMap{"bal": 1})
 	base := runtime.NumGoroutine()
-	gc := New(e.Client, Options{})
+	gc := New(e.Client, oneInFlight)
 	g := newGate(gc)
 	type res struct {
 		rec *as.Record
@@ -420,7 +420,7 @@ func TestClose(t *testing.T) {
 // fails unsent.
 func TestExpiredInQueue(t *testing.T) {
 	e := newEnv(t)
-	gc := New(e.Client, Options{})
+	gc := New(e.Client, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	short := writePolicy()
@@ -448,7 +448,7 @@ func TestExpiredInQueue(t *testing.T) {
 // TestPassThrough: calls a batch cannot express exactly are not queued.
 func TestPassThrough(t *testing.T) {
 	e := newEnv(t)
-	gc := New(e.Client, Options{})
+	gc := New(e.Client, oneInFlight)
 	defer gc.Close()
 	k := e.key(t, e.set, "k")
 	retried := writePolicy()
@@ -479,7 +479,7 @@ func TestPassThrough(t *testing.T) {
 // batch nor wait for each other; idle lanes are not kept forever.
 func TestLanes(t *testing.T) {
 	e := newEnv(t)
-	gc := New(e.Client, Options{})
+	gc := New(e.Client, oneInFlight)
 	defer gc.Close()
 	k := func(n string) *as.Key { return e.key(t, e.set, n) }
 	g := newGate(gc)

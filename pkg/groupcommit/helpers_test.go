@@ -97,6 +97,9 @@ func waitQueued(t testing.TB, c *Client, n int) {
 // waits for them: the calls go out in the batches after the blocker.
 func together(t testing.TB, c *Client, blocker func(), calls ...func()) {
 	t.Helper()
+	if c.opts.MaxInFlight != 1 {
+		t.Fatalf("together needs one command in flight (oneInFlight), not %d", c.opts.MaxInFlight)
+	}
 	g := newGate(c)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -158,3 +161,7 @@ func sameOutcome(a, b outcome) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+// oneInFlight are the options of the tests that hold the one command in
+// flight (together) so that the calls after it queue into one batch.
+var oneInFlight = Options{MaxInFlight: 1}

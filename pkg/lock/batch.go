@@ -162,3 +162,73 @@ func (l *Locker) batchPolicy() *as.BatchPolicy {
 	p.MaxRetries = 0
 	return p
 }
+
+// ReleaseAll releases several locks in one batch call: per lock the fenced
+// write Release sends (ReleaseOps with ops(i), nil for none), followed by
+// the records of extra (e.g. log status marks, answered in place). A lock
+// whose record was not answered OK is settled as Release settles its own
+// try: refused by the fence → ErrLockLost; KEY_BUSY or never sent → sent
+// again alone; in doubt → read back (InDoubtRelease), and sent again with
+// the same fence if it did not apply (at most one of the two applies). It
+// returns one error per lock, nil for a lock released with its ops.
+func (l *Locker) ReleaseAll(ctx context.Context, locks []*Lock, ops func(i int) []*as.Operation, extra ...as.BatchRecordIfc) []error {
+	errs := make([]error, len(locks))
+	opsOf := func(i int) []*as.Operation {
+		if ops == nil {
+			return nil
+		}
+		return ops(i)
+	}
+	if len(locks) == 1 && len(extra) == 0 {
+		_, errs[0] = l.Release(ctx, locks[0], opsOf(0)...)
+		return errs
+	}
+	recs := make([]as.BatchRecordIfc, 0, len(locks)+len(extra))
+	for i, lk := range locks {
+		p := BatchReleasePolicy(lk)
+		p.CommitLevel, p.DurableDelete = l.cfg.WritePolicy.CommitLevel, l.cfg.WritePolicy.DurableDelete
+		recs = append(recs, as.NewBatchWrite(p, lk.Key, ReleaseOps(lk, opsOf(i)...)...))
+	}
+	recs = append(recs, extra...)
+	berr := l.client.BatchOperate(l.batchPolicy(), recs)
+	for i, lk := range locks {
+		br := recs[i].BatchRec()
+		switch batchOutcome(br, berr) {
+		case batchApplied:
+			l.released(lk)
+			continue
+		case batchInDoubt:
+			switch v, err := l.resolveRelease(ctx, lk); {
+			case err != nil:
+				errs[i] = err
+			case v == Released:
+				l.released(lk)
+			case v == ReleaseLost:
+				errs[i] = ErrLockLost
+			case v == ReleaseUnknown:
+				errs[i] = ErrReleaseUnknown
+			default: // not applied yet: send again; the batch may still land
+				_, errs[i] = l.release(ctx, lk, true, opsOf(i)...)
+				continue
+			}
+		case batchNotApplied:
+			switch Classify(recordError(br, berr)) {
+			case Conflict:
+				errs[i] = ErrLockLost
+			default:
+				if br.ResultCode == types.KEY_NOT_FOUND_ERROR {
+					errs[i] = ErrNoRecord
+				} else {
+					_, errs[i] = l.release(ctx, lk, false, opsOf(i)...)
+					continue
+				}
+			}
+		default:
+			errs[i] = recordError(br, berr)
+		}
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, errs[i])
+		}
+	}
+	return errs
+}

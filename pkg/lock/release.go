@@ -18,13 +18,6 @@ func (l *Locker) Release(ctx context.Context, lk *Lock, ops ...*as.Operation) (m
 	return l.release(ctx, lk, false, ops...)
 }
 
-// Resend is Release for a lock whose earlier release (e.g. in a batch) was
-// in doubt and read back as not applied: that release may still land, so a
-// refusal of this one is looked at before it is called lost.
-func (l *Locker) Resend(ctx context.Context, lk *Lock, ops ...*as.Operation) (map[string]any, error) {
-	return l.release(ctx, lk, true, ops...)
-}
-
 func (l *Locker) release(ctx context.Context, lk *Lock, inDoubt bool, ops ...*as.Operation) (map[string]any, error) {
 	fail := func(err error) (map[string]any, error) {
 		return nil, fmt.Errorf("release lock on %s for %s: %w", lk.UKey, lk.TxnID, err)
@@ -74,9 +67,7 @@ func (l *Locker) release(ctx context.Context, lk *Lock, inDoubt bool, ops ...*as
 }
 
 // ReleaseOps returns the operations that release lk (to be sent with
-// ReleasePolicy or BatchReleasePolicy), followed by ops. Callers that
-// release several locks in one batch use it with ResolveRelease and
-// Released.
+// ReleasePolicy or BatchReleasePolicy), followed by ops.
 func ReleaseOps(lk *Lock, ops ...*as.Operation) []*as.Operation {
 	all := []*as.Operation{as.PutOp(as.NewBin(BinLock, nil)), as.PutOp(as.NewBin(BinDeadline, nil))}
 	if lk.pending {
@@ -89,24 +80,6 @@ func ReleaseOps(lk *Lock, ops ...*as.Operation) []*as.Operation {
 		}
 	}
 	return append(all, ops...)
-}
-
-// Released records a release done outside Release (e.g. in a batch).
-func (l *Locker) Released(lk *Lock) { l.released(lk) }
-
-// ResolveRelease settles a release (made outside Release) whose outcome is
-// in doubt: true if it applied, false if not; ErrLockLost if the lock is gone.
-func (l *Locker) ResolveRelease(ctx context.Context, lk *Lock) (bool, error) {
-	v, err := l.resolveRelease(ctx, lk)
-	switch {
-	case err != nil:
-		return false, err
-	case v == ReleaseLost:
-		return false, ErrLockLost
-	case v == ReleaseUnknown:
-		return false, ErrReleaseUnknown
-	}
-	return v == Released, nil
 }
 
 func (l *Locker) released(lk *Lock) {

@@ -60,6 +60,12 @@ func (c Config) withDefaults() Config {
 		c.Timeout = 2 * time.Second
 	}
 	c.Lock.Namespace, c.Lock.Set, c.Lock.Clock, c.Lock.IDs = c.Namespace, c.Set, c.Clock, c.IDs
+	if c.Lock.WritePolicy == nil {
+		// The locks' commands with the same timeouts as the transaction's
+		// own: group commit (pkg/groupcommit) puts only calls whose
+		// batch-level policies agree into one batch.
+		c.Lock.WritePolicy = c.writePolicy()
+	}
 	if c.Lock.Seed == 0 {
 		c.Lock.Seed = c.Seed
 	}

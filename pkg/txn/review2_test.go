@@ -68,16 +68,16 @@ func r2Pending(a zAcct, entry string) bool {
 // TestReview2ApplyBatchLandsAfterResolveRead: finding F1 (low): "§9 says
 // 'a resend refused after an in-doubt try is looked at again before being
 // called lost' (the ZX3 fix), but apply's K-leg path does not do it: the
-// apply batch is in doubt; ResolveRelease reads leg a before the batch
+// apply batch is in doubt; ReleaseAll reads leg a back before the batch
 // lands (our owner still on the lock: not applied); the batch lands; the
 // lone fenced Release that apply then sends as a resend is a fresh Release
 // call whose first refusal is ErrLockLost without another look. The run
 // reports committed-unapplied (Applied 1 of 2) although it applied both
 // legs itself and no entry is left for cleanup."
 //
-// Interception: the apply batch (the BatchOperate touching account a) is
-// held back and reported in doubt; it lands right after the next Get of
-// account a (ResolveRelease's read).
+// Interception: the apply batch (the second BatchOperate touching account
+// a, after the lock batch) is held back and reported in doubt; it lands right after the next Get of
+// account a (ReleaseAll's read).
 func TestReview2ApplyBatchLandsAfterResolveRead(t *testing.T) {
 	f := newFixture(t)
 	w := newZWorld(t, f, "a", "b")
@@ -85,10 +85,14 @@ func TestReview2ApplyBatchLandsAfterResolveRead(t *testing.T) {
 	var mu sync.Mutex
 	var land func()
 	var held atomic.Bool
+	var batchesOnA atomic.Int32
 	c := &zClient{next: f.env.Client}
 	c.before = func(call *zCall) as.Error {
 		if call.Name != "BatchOperate" || held.Load() || !call.Touches(f.acctKey("a")) {
 			return nil
+		}
+		if batchesOnA.Add(1) == 1 {
+			return nil // the lock batch; the apply batch is the next one on a
 		}
 		held.Store(true)
 		var copies []as.BatchRecordIfc

@@ -86,63 +86,95 @@ func (r *runState) foreign() string {
 }
 
 // lockAll locks every account, each with its pending entry. A transfer
-// first tries every leg in one batch call; if the batch took them all, that
-// is all (one round trip). Otherwise it keeps the locks of the canonical
-// prefix before the first leg it could not take, releases those it took
-// after that leg, and takes the rest one by one in canonical order: a run
-// waits for a lock only while it holds locks earlier in canonical order
-// alone, so two runs never wait on each other in a cycle, and no progress
-// depends on a lock expiring.
+// tries its legs in one batch call; if the batch took them all, that is
+// all (one round trip). Otherwise, with f the first leg in canonical order
+// the batch did not take, it keeps the locks on the legs before f,
+// releases those it took after f (in one batch), waits for leg f alone
+// (Acquire), and tries the legs after f in one batch again; after
+// batchLockTries batches it takes the rest one by one. A run waits for a
+// lock only while it holds nothing but locks earlier in canonical order,
+// so two runs never wait on each other in a cycle, and no progress
+// depends on a lock expiring (docs/protocol.md §3).
 func (r *runState) lockAll(ctx context.Context) error {
 	legs := r.res.Legs
 	if len(legs) == 1 || r.m.cfg.Unbatched {
 		return r.lockInOrder(ctx, 0)
 	}
+	next := 0 // legs[:next] are locked, in r.locks
+	for try := 0; try < batchLockTries && len(legs)-next >= 2; try++ {
+		f, err := r.lockBatch(ctx, next)
+		if err != nil || f == len(legs) {
+			return err
+		}
+		if err := r.lockInOrder(ctx, f, f+1); err != nil {
+			return err
+		}
+		next = f + 1
+	}
+	return r.lockInOrder(ctx, next, len(legs))
+}
+
+// batchLockTries bounds the lock batches of one run: under contention each
+// failed batch costs a batch, its releases and a wait, so after that many
+// the rest are taken one by one.
+const batchLockTries = 2
+
+// lockBatch tries to lock legs[from:] in one batch call. It returns the
+// first leg (canonical order) it did not take, len(legs) if it took them
+// all; it keeps the locks before that leg and releases the others.
+func (r *runState) lockBatch(ctx context.Context, from int) (int, error) {
+	legs := r.res.Legs[from:]
 	ukeys := make([]string, len(legs))
 	for i, leg := range legs {
 		ukeys[i] = leg.UKey
 	}
 	locks, errs := r.m.locker.TryAcquireAll(ctx, ukeys, r.txnid())
-	first := len(legs) // the first leg the batch did not take
+	first := len(legs)
 	for i := range legs {
 		if locks[i] == nil {
 			first = i
 			break
 		}
 	}
-	var hard error // the first leg that cannot be taken at all
-	hardLeg := -1
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, lock.ErrNotTaken) {
-			hard, hardLeg = err, i
-			break
+			// No account, lost, in doubt without trace, refused: the run
+			// ends; abandon releases every lock it took.
+			for _, lk := range locks {
+				if lk != nil {
+					r.locks = append(r.locks, lk)
+				}
+			}
+			return 0, r.lockFailed(ctx, legs[i].UKey, err)
 		}
 	}
-	for i, lk := range locks {
-		if lk != nil && (i < first || hard != nil) {
-			r.locks = append(r.locks, lk)
-		}
-	}
-	if hard != nil {
-		return r.lockFailed(ctx, legs[hardLeg].UKey, hard)
-	}
-	// Out of canonical order: released before waiting for any lock.
+	r.locks = append(r.locks, locks[:first]...)
+	var outOfOrder []*lock.Lock
 	for _, lk := range locks[first:] {
-		if lk == nil {
-			continue
-		}
-		if _, err := r.m.locker.Release(ctx, lk); err != nil {
-			r.locks = append(r.locks, lk) // abandon tries again, or cleanup drops it
-			return r.abandon(ctx, OutcomeAborted, "lock "+lk.UKey, err)
+		if lk != nil {
+			outOfOrder = append(outOfOrder, lk)
 		}
 	}
-	return r.lockInOrder(ctx, first)
+	if len(outOfOrder) > 0 {
+		for i, err := range r.m.locker.ReleaseAll(ctx, outOfOrder, nil) {
+			if err != nil {
+				r.locks = append(r.locks, outOfOrder[i]) // abandon tries again, or cleanup drops it
+				return 0, r.abandon(ctx, OutcomeAborted, "lock "+outOfOrder[i].UKey, err)
+			}
+		}
+	}
+	return from + first, nil
 }
 
-// lockInOrder takes the locks of the legs from..K-1 one by one in
-// canonical order (after the run's locks on the legs before from).
-func (r *runState) lockInOrder(ctx context.Context, from int) error {
-	for _, leg := range r.res.Legs[from:] {
+// lockInOrder takes the locks of legs[from:to] (all the rest without to)
+// one by one in canonical order, after the run's locks on the legs before
+// from.
+func (r *runState) lockInOrder(ctx context.Context, from int, to ...int) error {
+	end := len(r.res.Legs)
+	if len(to) > 0 {
+		end = to[0]
+	}
+	for _, leg := range r.res.Legs[from:end] {
 		lk, err := r.m.locker.Acquire(ctx, leg.UKey, r.txnid())
 		if err == nil && lk.Reentered {
 			// Another Acquire of this txnid holds it: not ours to use or
@@ -225,66 +257,39 @@ func (r *runState) commit(ctx context.Context) error {
 }
 
 // apply applies every leg of the committed run with its lock release and
-// marks the secondary logs committed. Legs it cannot apply keep their
-// pending entries: cleanup rolls them forward.
+// marks the secondary logs committed, in one call (one batch for a
+// transfer). Legs it cannot apply keep their pending entries: cleanup
+// rolls them forward.
 func (r *runState) apply(ctx context.Context) {
-	m := r.m
-	if len(r.locks) == 1 {
-		if _, err := m.locker.Release(ctx, r.locks[0], as.AddOp(as.NewBin(BinBalance, r.res.Legs[0].Amt))); err == nil {
-			r.res.Applied = 1
-		}
-		return
-	}
-	var recs []as.BatchRecordIfc
-	for i, lk := range r.locks {
-		ops := lock.ReleaseOps(lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
-		recs = append(recs, as.NewBatchWrite(lock.BatchReleasePolicy(lk), lk.Key, ops...))
-	}
-	recs = append(recs, m.markOwnLogs(r.logs[1:], StatusCommitted)...)
-	berr := m.client.BatchOperate(m.cfg.batchPolicy(), recs)
-	for i, lk := range r.locks {
-		br := recs[i].BatchRec()
-		switch {
-		case berr == nil && br.ResultCode == types.OK:
-			m.locker.Released(lk)
-			r.res.Applied++
-			continue
-		case br.ResultCode == types.GENERATION_ERROR || br.ResultCode == types.FILTERED_OUT:
-			continue // lock lost: cleanup applies this leg
-		}
-		ok, err := m.locker.ResolveRelease(ctx, lk)
-		if err == nil && !ok {
-			_, err = m.locker.Resend(ctx, lk, as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt)))
-			ok = err == nil
-		} else if ok {
-			m.locker.Released(lk)
-		}
-		if ok {
+	amount := func(i int) []*as.Operation { return []*as.Operation{as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt))} }
+	for _, err := range r.m.locker.ReleaseAll(ctx, r.locks, amount, r.m.markOwnLogs(r.logs[1:], StatusCommitted)...) {
+		if err == nil {
 			r.res.Applied++
 		}
 	}
 }
 
-// abandon ends a run that will not commit: it releases its locks without
-// amounts (removing its entries), then records the abort on its own logs in
-// one batch, each write checked against the generation the run created it
-// with. Only this run can commit its primary, and it never will now, so
+// abandon ends a run that will not commit: in one batch it releases its
+// locks without amounts (removing its entries) and records the abort on
+// its own logs, each mark checked against the generation the run created
+// it with (the order of the two does not matter: the run never commits). Only this run can commit its primary, and it never will now, so
 // the outcome is final even if these writes fail: cleanup's sweep records
 // the abort later.
 func (r *runState) abandon(ctx context.Context, o Outcome, step string, cause error) error {
 	m := r.m
-	for _, lk := range r.locks {
-		_, _ = m.locker.Release(ctx, lk)
-	}
-	r.locks = nil
 	var own []*LogRecord
 	for _, l := range r.logs {
 		if ownLog(l, r.txnid(), r.id) {
 			own = append(own, l)
 		}
 	}
-	if recs := m.markOwnLogs(own, StatusAborted); len(recs) > 0 {
-		_ = m.client.BatchOperate(m.cfg.batchPolicy(), recs)
+	marks := m.markOwnLogs(own, StatusAborted)
+	switch {
+	case len(r.locks) > 0:
+		_ = m.locker.ReleaseAll(ctx, r.locks, nil, marks...)
+	case len(marks) > 0:
+		_ = m.client.BatchOperate(m.cfg.batchPolicy(), marks)
 	}
+	r.locks = nil
 	return r.fail(o, step, cause)
 }
