@@ -145,7 +145,7 @@ func (r *benchReport) print(out io.Writer) error {
 		if row.Legs > 1 {
 			size = fmt.Sprintf("%d legs", row.Legs)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t%d/%d\t%.1f\t%.1f\t\n", size, row.Path, row.PerSec, row.Ratio,
+		fmt.Fprintf(w, "%s\t%s\t%.0f\t%.3f\t%.2f\t%.2f\t%s\t%d/%d\t%.2f\t%.2f\t\n", size, row.Path, row.PerSec, row.Ratio,
 			row.RoundTrips, row.LoadedTrips, orDash(row.CallsPerBatch, "%.1f"), row.Committed, row.Attempted, row.P50Ms, row.P99Ms)
 	}
 	if l := r.Latency; l != nil {

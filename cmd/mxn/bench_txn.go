@@ -127,11 +127,12 @@ func benchTxns(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set strin
 		before = bm.batcher.Stats()
 	}
 	s, err := workload.Run(ctx, bm.Manager, workload.Config{Accounts: f.records, Mode: workloadMode(k), Legs: k,
-		Duration: f.duration, Concurrency: f.concurrency, Retries: 50, Seed: cfg.Seed + 1})
+		Duration: f.duration, Concurrency: f.concurrency, Retries: 50, Seed: cfg.Seed + 1, KeepLatencies: true})
 	if err != nil {
 		return row, err
 	}
-	row.PerSec, row.Committed, row.Attempted, row.P50Ms, row.P99Ms = s.TxnsPerSec, s.Committed, s.Attempted, s.P50Ms, s.P99Ms
+	row.PerSec, row.Committed, row.Attempted = s.TxnsPerSec, s.Committed, s.Attempted
+	row.P50Ms, row.P99Ms = ms(s.ExactQuantile(0.5)), ms(s.ExactQuantile(0.99))
 	if s.Committed > 0 {
 		row.LoadedTrips = float64(bm.counting.Calls.Load()) / float64(s.Committed)
 	}
@@ -158,12 +159,14 @@ func benchLatency(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set st
 			bm := newBenchManager(c, cfg, s, path, lock.Config{TTL: time.Second, MaxWait: 2 * time.Second})
 			defer bm.close()
 			sum, err := workload.Run(ctx, bm.Manager, workload.Config{Accounts: f.records, Mode: "single",
-				Duration: f.duration, Concurrency: f.concurrency, Rate: rate, Retries: 50, Seed: cfg.Seed + 3})
+				Duration: f.duration, Concurrency: f.concurrency, Rate: rate, Retries: 50, Seed: cfg.Seed + 3, KeepLatencies: true})
 			if err != nil {
 				return err
 			}
-			rep.Rows = append(rep.Rows, latencyRow{Path: path, PerSec: sum.TxnsPerSec, P50Ms: sum.P50Ms, P99Ms: sum.P99Ms, Committed: sum.Committed})
-			cfg.Log.Progressf("single-record at %.0f/s, %s: p50 %.2f ms, p99 %.2f ms", rate, path, sum.P50Ms, sum.P99Ms)
+			row := latencyRow{Path: path, PerSec: sum.TxnsPerSec, Committed: sum.Committed,
+				P50Ms: ms(sum.ExactQuantile(0.5)), P99Ms: ms(sum.ExactQuantile(0.99))}
+			rep.Rows = append(rep.Rows, row)
+			cfg.Log.Progressf("single-record at %.0f/s, %s: p50 %.2f ms, p99 %.2f ms", rate, path, row.P50Ms, row.P99Ms)
 			return nil
 		}()
 		if err != nil {
@@ -198,3 +201,5 @@ func benchContention(ctx context.Context, c as.ClientIfc, cfg *globalConfig, set
 	cfg.Log.Progressf("contention: %.2f%% committed (%d of %d; %d conflicts, %d retries)", 100*row.Share, s.Committed, s.Attempted, s.Conflicts, s.Retries)
 	return row, nil
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

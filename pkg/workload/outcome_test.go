@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 )
 
 func TestRecordCountsEachOutcome(t *testing.T) {
-	var s Summary
+	s := Summary{keep: true}
 	legs := []txn.Leg{{UKey: "usr0", Amt: 5}}
 	for _, o := range []txn.Outcome{txn.OutcomeCommitted, txn.OutcomeCommittedUnapplied, txn.OutcomeAborted, txn.OutcomeConflict,
 		txn.OutcomeInDoubt, txn.OutcomeDuplicate, txn.OutcomeNoAccount, "", "some-new-outcome"} {
@@ -24,9 +25,12 @@ func TestRecordCountsEachOutcome(t *testing.T) {
 	want := Summary{Attempted: 9, Committed: 2, CommittedUnapplied: 1, Aborted: 1, Conflicts: 1, InDoubt: 1, Duplicates: 1,
 		NoAccount: 1, Errors: 2, Retries: 9, Amount: 10}
 	got := s
-	got.Latency = Histogram{}
-	if got != want {
+	got.Latency, got.latencies, got.keep = Histogram{}, nil, false
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("counts\n got %+v\nwant %+v", got, want)
+	}
+	if len(s.latencies) != 2 || s.ExactQuantile(0.99) != time.Millisecond {
+		t.Fatalf("kept latencies %v, p99 %v", s.latencies, s.ExactQuantile(0.99))
 	}
 	if s.Latency.N != 2 {
 		t.Fatalf("latency of %d transactions, want the 2 committed", s.Latency.N)

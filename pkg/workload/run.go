@@ -40,6 +40,10 @@ type Config struct {
 	// summary so far.
 	Progress      func(*Summary)
 	ProgressEvery time.Duration
+	// KeepLatencies keeps every committed transaction's latency in the
+	// summary (ExactQuantile), beside the histogram whose power-of-two
+	// buckets merge across workers but over-estimate by up to 2x.
+	KeepLatencies bool
 }
 
 // AccountName is the ukey of account i.
@@ -130,7 +134,7 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	sum := &Summary{Mode: cfg.Mode, Legs: max(cfg.Legs, 1)}
+	sum := &Summary{Mode: cfg.Mode, Legs: max(cfg.Legs, 1), keep: cfg.KeepLatencies}
 	var mu sync.Mutex
 	var claimed int64
 	start := time.Now()
@@ -244,6 +248,9 @@ func (s *Summary) record(o txn.Outcome, legs []txn.Leg, retries int, lat time.Du
 			s.Amount += l.Amt
 		}
 		s.Latency.Observe(lat)
+		if s.keep {
+			s.latencies = append(s.latencies, lat)
+		}
 	case txn.OutcomeAborted:
 		s.Aborted++
 	case txn.OutcomeConflict:

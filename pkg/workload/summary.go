@@ -1,6 +1,8 @@
 package workload
 
 import (
+	"math"
+	"slices"
 	"time"
 
 	"github.com/mxnlabs/mxn/pkg/lock"
@@ -39,6 +41,21 @@ type Summary struct {
 
 	Lock    lock.StatsSnapshot `json:"lock"`
 	Latency Histogram          `json:"latency"`
+
+	keep      bool            // Config.KeepLatencies
+	latencies []time.Duration // every committed transaction's, if keep
+}
+
+// ExactQuantile is the q quantile (0..1) of the committed transactions'
+// latencies, exact (nearest rank), with Config.KeepLatencies; 0 otherwise.
+func (s *Summary) ExactQuantile(q float64) time.Duration {
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(s.latencies)
+	slices.Sort(l)
+	rank := int(math.Ceil(q*float64(len(l)))) - 1
+	return l[min(max(rank, 0), len(l)-1)]
 }
 
 // Merge adds another worker's summary (elapsed: the longest).
