@@ -2,7 +2,6 @@ package groupcommit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -77,17 +76,7 @@ func TestTransactions(t *testing.T) {
 							legs = []txn.Leg{{UKey: a, Amt: -int64(i + 1)}, {UKey: b, Amt: int64(i + 1)}}
 						}
 						_, err := m.Run(ctx, txn.NewTxnID(), legs...)
-						key := "committed"
-						switch {
-						case errors.Is(err, txn.ErrConflict):
-							key = "conflict"
-						case errors.Is(err, txn.ErrAborted):
-							key = "aborted"
-						case errors.Is(err, txn.ErrInDoubt):
-							key = "in doubt"
-						case err != nil:
-							key = "error: " + err.Error()
-						}
+						key := string(txn.OutcomeOf(err)) // "committed", "conflict", "aborted", "in-doubt", …
 						mu.Lock()
 						outcomes[key]++
 						mu.Unlock()

@@ -132,3 +132,21 @@ func ukeysOf(n int) []string {
 type atomicInt struct{ n atomic.Int64 }
 
 func (a *atomicInt) next() int { return int(a.n.Add(1)) }
+
+// cleanUntilQuiet runs cleanup with m until a round is clean and changes
+// nothing (at most 20 rounds).
+func cleanUntilQuiet(t testing.TB, ctx context.Context, m *txn.Manager) {
+	t.Helper()
+	for round := 0; ; round++ {
+		rep, err := m.Cleanup(ctx, txn.CleanupOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Clean() && rep.RolledForward+rep.RolledBack == 0 {
+			return
+		}
+		if round > 20 {
+			t.Fatalf("cleanup does not converge: %+v", rep)
+		}
+	}
+}

@@ -2,8 +2,6 @@ package txn_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -62,17 +60,7 @@ func TestConcurrentTransfersWithFaultsAndCleaner(t *testing.T) {
 					legs = []txn.Leg{{UKey: a, Amt: int64(10 + i)}}
 				}
 				_, err := m.Run(ctx, txn.NewTxnID(), legs...)
-				key := "committed"
-				switch {
-				case errors.Is(err, txn.ErrConflict):
-					key = "conflict"
-				case errors.Is(err, txn.ErrAborted):
-					key = "aborted"
-				case errors.Is(err, txn.ErrInDoubt):
-					key = "in doubt"
-				case err != nil:
-					key = fmt.Sprintf("error: %v", err)
-				}
+				key := string(txn.OutcomeOf(err)) // "committed", "conflict", "aborted", "in-doubt", …
 				mu.Lock()
 				outcomes[key]++
 				mu.Unlock()
@@ -91,18 +79,7 @@ func TestConcurrentTransfersWithFaultsAndCleaner(t *testing.T) {
 	final := cfg(2000)
 	final.Clock = aheadClock{txn.DefaultSweepAge(ttl, grace) + ttl + grace}
 	m := txn.NewManager(f.env.Client, final)
-	for round := 0; ; round++ {
-		rep, err := m.Cleanup(ctx, txn.CleanupOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Clean() && rep.RolledForward+rep.RolledBack == 0 {
-			break
-		}
-		if round > 20 {
-			t.Fatalf("cleanup does not converge: %+v", rep)
-		}
-	}
+	cleanUntilQuiet(t, ctx, m)
 	t.Logf("outcomes: %v; %d failures injected", outcomes, injected)
 	if injected == 0 {
 		t.Error("no failure was injected")

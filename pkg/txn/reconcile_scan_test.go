@@ -438,18 +438,7 @@ func TestReconcileScanFirstLiveTraffic(t *testing.T) {
 	final := cfg(2000)
 	final.Clock = aheadClock{txn.DefaultSweepAge(ttl, grace) + ttl + grace}
 	cm := txn.NewManager(f.env.Client, final)
-	for round := 0; ; round++ {
-		rep, err := cm.Cleanup(ctx, txn.CleanupOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep.Clean() && rep.RolledForward+rep.RolledBack == 0 {
-			break
-		}
-		if round > 20 {
-			t.Fatalf("cleanup does not converge: %+v", rep)
-		}
-	}
+	cleanUntilQuiet(t, ctx, cm)
 	f.addBal(t, "usr59", -3)
 	scan, _ := f.reconcileBoth(t, txn.ReconcileOptions{Concurrency: 4})
 	if !scan.OK() || scan.NonFinalLogs != 0 || scan.Proved != len(ukeys) {
