@@ -19,15 +19,15 @@ var benchPaths = []string{pathBatched, pathUnbatched, pathGroupCommit}
 
 // benchReport is everything one mxn bench run measured.
 type benchReport struct {
-	Concurrency      int             `json:"concurrency"`
-	Records          int             `json:"records"`
-	DurationSec      float64         `json:"phase_s"`
-	RawOperatePerSec float64         `json:"raw_operate_per_s"`
-	Transactions     []benchRow      `json:"transactions"`
-	Latency          *latencyReport  `json:"latency_at_rate,omitempty"`
+	Concurrency      int                 `json:"concurrency"`
+	Records          int                 `json:"records"`
+	DurationSec      float64             `json:"phase_s"`
+	RawOperatePerSec float64             `json:"raw_operate_per_s"`
+	Transactions     []benchRow          `json:"transactions"`
+	Latency          *latencyReport      `json:"latency_at_rate,omitempty"`
 	Reconcile        *txn.ReconcileBench `json:"reconcile,omitempty"`
-	Contention       *contentionRow  `json:"contention,omitempty"`
-	Goals            []benchGoal     `json:"goals"`
+	Contention       *contentionRow      `json:"contention,omitempty"`
+	Goals            []benchGoal         `json:"goals"`
 }
 
 // benchRow is one transaction size on one path.
@@ -41,10 +41,10 @@ type benchRow struct {
 	// CallsPerBatch is, with group commit, the mean number of callers'
 	// calls that shared one batch command under load.
 	CallsPerBatch float64 `json:"calls_per_batch,omitempty"`
-	Committed      int64   `json:"committed"`
-	Attempted      int64   `json:"attempted"`
-	P50Ms          float64 `json:"p50_ms"`
-	P99Ms          float64 `json:"p99_ms"`
+	Committed     int64   `json:"committed"`
+	Attempted     int64   `json:"attempted"`
+	P50Ms         float64 `json:"p50_ms"`
+	P99Ms         float64 `json:"p99_ms"`
 }
 
 func (r *benchRow) name() string {

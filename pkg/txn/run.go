@@ -261,7 +261,9 @@ func (r *runState) commit(ctx context.Context) error {
 // transfer). Legs it cannot apply keep their pending entries: cleanup
 // rolls them forward.
 func (r *runState) apply(ctx context.Context) {
-	amount := func(i int) []*as.Operation { return []*as.Operation{as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt))} }
+	amount := func(i int) []*as.Operation {
+		return []*as.Operation{as.AddOp(as.NewBin(BinBalance, r.res.Legs[i].Amt))}
+	}
 	for _, err := range r.m.locker.ReleaseAll(ctx, r.locks, amount, r.m.markOwnLogs(r.logs[1:], StatusCommitted)...) {
 		if err == nil {
 			r.res.Applied++
