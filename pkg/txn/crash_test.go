@@ -121,6 +121,13 @@ func TestCrashPointsPartialBatches(t *testing.T) {
 }
 
 func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64, crash txn.Client, k int64) {
+	f.crashCaseOn(t, ukeys, amts, crash, k)
+}
+
+// crashCaseOn runs the transfer amts through crash, then cleanup twice,
+// and checks the accounts ukeys (a leg on a missing account is not
+// among them: such a run can only abort).
+func (f *fixture) crashCaseOn(t *testing.T, ukeys []string, amts map[string]int64, crash txn.Client, k int64) {
 	ctx := context.Background()
 	before := map[string]int64{}
 	for _, u := range ukeys {
@@ -158,5 +165,59 @@ func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64,
 	}
 	if rep := f.checkClean(t, ukeys...); rep.NonFinalLogs != 0 {
 		t.Errorf("%d logs still pending after cleanup", rep.NonFinalLogs)
+	}
+}
+
+// TestCrashPointsFailurePathBatches breaks the batches that only a
+// failure path sends, for every subset of their records and every fault:
+// the release of locks a contended lock batch took out of canonical order
+// (the first leg refused with KEY_BUSY, the others taken), and abandon's
+// batch of releases and aborted marks (the last leg's account missing).
+func TestCrashPointsFailurePathBatches(t *testing.T) {
+	scenarios := []struct {
+		name    string
+		missing string // an account that does not exist
+		first   func(c txn.Client) *txntest.PartialBatchClient
+	}{
+		{"out-of-order release", "", func(c txn.Client) *txntest.PartialBatchClient {
+			return txntest.NewPartialBatchClient(c, 2, 0b110, txntest.BatchRefused) // lock batch: leg 0 busy
+		}},
+		{"abandon", "usr2", func(c txn.Client) *txntest.PartialBatchClient {
+			return txntest.NewPartialBatchClient(c, 0, 0, txntest.BatchRefused) // no first fault
+		}},
+	}
+	amts := map[string]int64{"usr0": -40, "usr1": 15, "usr2": 25}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var ukeys []string
+			for _, u := range ukeysOf(3) {
+				if u != sc.missing {
+					ukeys = append(ukeys, u)
+				}
+			}
+			f.fund(t, ukeys)
+			batches := 0
+			for k := int64(3); k <= 8; k++ {
+				probe := txntest.NewPartialBatchClient(sc.first(f.env.Client), k, ^uint64(0), txntest.BatchRefused)
+				_, _ = f.manager(probe, 1).Run(context.Background(), txn.NewTxnID(), legsOf(amts)...)
+				if !probe.Hit.Load() {
+					continue
+				}
+				batches++
+				size := probe.Size.Load()
+				for subset := uint64(0); subset < 1<<size; subset++ {
+					for _, fault := range txntest.BatchFaults {
+						t.Run(fmt.Sprintf("call %d of %d records, sent %0*b, %s", k, size, size, subset, fault), func(t *testing.T) {
+							c := txntest.NewPartialBatchClient(sc.first(f.env.Client), k, subset, fault)
+							f.crashCaseOn(t, ukeys, amts, c, k)
+						})
+					}
+				}
+			}
+			if batches == 0 {
+				t.Fatal("the failure path sent no batch to break")
+			}
+		})
 	}
 }
