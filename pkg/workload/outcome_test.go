@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 )
 
 func TestRecordCountsEachOutcome(t *testing.T) {
-	s := Summary{keep: true}
+	s := Summary{kept: &latencies{}}
 	legs := []txn.Leg{{UKey: "usr0", Amt: 5}}
 	for _, o := range []txn.Outcome{txn.OutcomeCommitted, txn.OutcomeCommittedUnapplied, txn.OutcomeAborted, txn.OutcomeConflict,
 		txn.OutcomeInDoubt, txn.OutcomeDuplicate, txn.OutcomeNoAccount, "", "some-new-outcome"} {
@@ -25,12 +24,12 @@ func TestRecordCountsEachOutcome(t *testing.T) {
 	want := Summary{Attempted: 9, Committed: 2, CommittedUnapplied: 1, Aborted: 1, Conflicts: 1, InDoubt: 1, Duplicates: 1,
 		NoAccount: 1, Errors: 2, Retries: 9, Amount: 10}
 	got := s
-	got.Latency, got.latencies, got.keep = Histogram{}, nil, false
-	if !reflect.DeepEqual(got, want) {
+	got.Latency, got.kept = Histogram{}, nil
+	if got != want {
 		t.Fatalf("counts\n got %+v\nwant %+v", got, want)
 	}
-	if len(s.latencies) != 2 || s.ExactQuantile(0.99) != time.Millisecond {
-		t.Fatalf("kept latencies %v, p99 %v", s.latencies, s.ExactQuantile(0.99))
+	if len(s.kept.d) != 2 || s.ExactQuantile(0.99) != time.Millisecond {
+		t.Fatalf("kept latencies %v, p99 %v", s.kept.d, s.ExactQuantile(0.99))
 	}
 	if s.Latency.N != 2 {
 		t.Fatalf("latency of %d transactions, want the 2 committed", s.Latency.N)

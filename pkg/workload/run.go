@@ -134,7 +134,10 @@ func Run(ctx context.Context, m *txn.Manager, cfg Config) (*Summary, error) {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	sum := &Summary{Mode: cfg.Mode, Legs: max(cfg.Legs, 1), keep: cfg.KeepLatencies}
+	sum := &Summary{Mode: cfg.Mode, Legs: max(cfg.Legs, 1)}
+	if cfg.KeepLatencies {
+		sum.kept = &latencies{}
+	}
 	var mu sync.Mutex
 	var claimed int64
 	start := time.Now()
@@ -248,8 +251,8 @@ func (s *Summary) record(o txn.Outcome, legs []txn.Leg, retries int, lat time.Du
 			s.Amount += l.Amt
 		}
 		s.Latency.Observe(lat)
-		if s.keep {
-			s.latencies = append(s.latencies, lat)
+		if s.kept != nil {
+			s.kept.d = append(s.kept.d, lat)
 		}
 	case txn.OutcomeAborted:
 		s.Aborted++

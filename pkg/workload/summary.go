@@ -42,17 +42,21 @@ type Summary struct {
 	Lock    lock.StatsSnapshot `json:"lock"`
 	Latency Histogram          `json:"latency"`
 
-	keep      bool            // Config.KeepLatencies
-	latencies []time.Duration // every committed transaction's, if keep
+	// kept holds every committed transaction's latency with
+	// Config.KeepLatencies (nil otherwise): a pointer, so that a Summary
+	// stays comparable.
+	kept *latencies
 }
+
+type latencies struct{ d []time.Duration }
 
 // ExactQuantile is the q quantile (0..1) of the committed transactions'
 // latencies, exact (nearest rank), with Config.KeepLatencies; 0 otherwise.
 func (s *Summary) ExactQuantile(q float64) time.Duration {
-	if len(s.latencies) == 0 {
+	if s.kept == nil || len(s.kept.d) == 0 {
 		return 0
 	}
-	l := slices.Clone(s.latencies)
+	l := slices.Clone(s.kept.d)
 	slices.Sort(l)
 	rank := int(math.Ceil(q*float64(len(l)))) - 1
 	return l[min(max(rank, 0), len(l)-1)]
