@@ -103,7 +103,7 @@ missed goal an error (exit 1). Each phase uses fresh sets, dropped afterwards.`,
 // validate checks the flags, naming the first bad one and its value.
 func (f *benchFlags) validate() error {
 	err := firstError(
-		atLeast("records", f.records, 20),
+		atLeast("records", f.records, 10),
 		atLeast("concurrency", f.concurrency, 1),
 		positive("duration", f.duration),
 	)

@@ -5,6 +5,8 @@ import (
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/aerospike/aerospike-client-go/v7/types"
+
+	"github.com/mxnlabs/mxn/pkg/lock"
 )
 
 // ErrClosed is matched (errors.Is) by the error of a call made after Close,
@@ -70,8 +72,14 @@ func codeOf(err error) types.ResultCode {
 // retry); a timeout counts even when the client did not mark it (it marks
 // only what it takes for a write command, and takes a batch for a read
 // when its last record is one, batch_command_operate.go isRead).
+//
+// Every link of the error's chain counts (lock.MayHaveBeenSent): for a
+// batch spanning several nodes the client returns the last node's error
+// and chains the others' behind it, so another node's part may have been
+// sent (and applied, its reply lost) although the outermost error says it
+// was not.
 func maySent(err as.Error) bool {
-	return err.IsInDoubt() || codeOf(err) == types.TIMEOUT
+	return lock.MayHaveBeenSent(err)
 }
 
 // answered reports a record the batch settled on its own: the server's

@@ -98,7 +98,9 @@ const (
 // NO_RESPONSE and does not mark it in doubt, so an unanswered record of a
 // call that may have been sent is taken as in doubt here.
 func batchOutcome(br *as.BatchRecord, berr as.Error) batchResult {
-	sentMaybe := berr != nil && Classify(berr) != NotSent && Classify(berr) != Busy
+	// The whole chain counts: another node's part of the batch may have
+	// been sent although the error returned says not sent.
+	sentMaybe := berr != nil && (MayHaveBeenSent(berr) || Classify(berr) != NotSent && Classify(berr) != Busy)
 	switch {
 	case br.ResultCode == types.OK && br.Record != nil:
 		return batchApplied

@@ -9,6 +9,7 @@ import (
 	"github.com/aerospike/aerospike-client-go/v7/types"
 
 	"github.com/mxnlabs/mxn/pkg/lock"
+	"github.com/mxnlabs/mxn/pkg/txn/txntest"
 )
 
 // TestTryAcquireAll: one batch takes the free locks with their entries and
@@ -81,6 +82,39 @@ func TestTryAcquireAllReplyLost(t *testing.T) {
 		}
 		if _, err := l.Release(context.Background(), locks[i]); err != nil {
 			t.Errorf("release %d: %v", i, err)
+		}
+	}
+}
+
+// lostBatchOnTwoNodes applies a batch and reports what the client returns
+// when the batch spans two nodes, one of which applied its part and timed
+// out (in doubt) while the other failed before sending (not in doubt) and
+// finished last: its error is the outermost, the in-doubt one chained
+// behind it; the records stay unanswered.
+type lostBatchOnTwoNodes struct{ lock.Client }
+
+func (c lostBatchOnTwoNodes) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
+	_ = c.Client.BatchOperate(p, recs)
+	for _, r := range recs {
+		br := r.BatchRec()
+		br.ResultCode, br.Record, br.InDoubt, br.Err = types.NO_RESPONSE, nil, false, nil
+	}
+	return txntest.NodeChain(&as.AerospikeError{ResultCode: types.NETWORK_ERROR}, &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true})
+}
+
+// TestTryAcquireAllInDoubtBehindNotSent: the error's whole chain counts
+// (lock.MayHaveBeenSent): records left unanswered by a batch whose
+// outermost error says "not sent" are in doubt when a chained node error
+// is, and are read back (here: acquired), never taken as not applied.
+func TestTryAcquireAllInDoubtBehindNotSent(t *testing.T) {
+	f := newFixture(t)
+	f.account(t, "a", 0)
+	f.account(t, "b", 0)
+	l := lock.New(lostBatchOnTwoNodes{f.env.Client}, lock.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock})
+	locks, errs := l.TryAcquireAll(context.Background(), []string{"a", "b"}, "t1")
+	for i := range locks {
+		if errs[i] != nil || locks[i] == nil {
+			t.Fatalf("record %d: %v (an applied acquire taken as not applied would be tried again)", i, errs[i])
 		}
 	}
 }

@@ -65,6 +65,20 @@ func IsInDoubt(err error) bool {
 	return false
 }
 
+// MayHaveBeenSent reports whether a failed call may have reached a server:
+// some link of the error's chain is in doubt or a timeout. The client
+// returns one error for a batch that spans several nodes and chains the
+// other nodes' errors (and earlier attempts) behind it, so the outermost
+// error alone may say "not sent" for a batch of which a part was sent.
+func MayHaveBeenSent(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ae, ok := e.(as.Error); ok && (ae.IsInDoubt() || ae.Matches(types.TIMEOUT)) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsTransient reports errors after which a read may simply be retried.
 func IsTransient(err error) bool {
 	return IsBusy(err) || HasCode(err, types.TIMEOUT, types.NETWORK_ERROR, types.NO_RESPONSE,

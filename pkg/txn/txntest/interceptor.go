@@ -5,6 +5,9 @@
 package txntest
 
 import (
+	"reflect"
+	"unsafe"
+
 	as "github.com/aerospike/aerospike-client-go/v7"
 	"github.com/aerospike/aerospike-client-go/v7/types"
 
@@ -139,4 +142,15 @@ func NotSent() as.Error { return &as.AerospikeError{ResultCode: types.NETWORK_ER
 // write (it may have been applied), a plain timeout for a read.
 func ReplyLost(write bool) as.Error {
 	return &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: write}
+}
+
+// NodeChain is the error the client returns for a batch spanning several
+// nodes (werrgroup: chainErrors): the error of the node that finished
+// last, outer, with the other nodes' errors wrapped behind it, here one:
+// inner. The client sets AerospikeError's unexported wrapped field; this
+// does it through reflect, to get exactly that shape.
+func NodeChain(outer *as.AerospikeError, inner error) as.Error {
+	f := reflect.ValueOf(outer).Elem().FieldByName("wrapped")
+	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(reflect.ValueOf(&inner).Elem())
+	return outer
 }
