@@ -136,12 +136,7 @@ func (r *ReconcileReport) add(a AccountReport, keep bool) {
 // locks, the accounts that were quiet during a scan of the range's logs
 // (docs/protocol.md §11.1) and checks only the others so.
 func (m *Manager) Reconcile(ctx context.Context, opts ReconcileOptions) (*ReconcileReport, error) {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
-	if opts.LockWait <= 0 {
-		opts.LockWait = maintenanceLockTTL + m.locker.Config().Grace + 100*time.Millisecond
-	}
+	opts = m.reconcileDefaults(opts)
 	r := AllPartitions
 	if opts.Partitions != nil {
 		r = *opts.Partitions
@@ -174,22 +169,53 @@ func (m *Manager) Reconcile(ctx context.Context, opts ReconcileOptions) (*Reconc
 	return report, nil
 }
 
-// reconcileAccount reconciles one account, retrying when its lock is lost
-// mid-read (the prototype could then report a false imbalance) or busy.
+// reconcileDefaults fills the zero fields of opts.
+func (m *Manager) reconcileDefaults(opts ReconcileOptions) ReconcileOptions {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = maintenanceLockTTL + m.locker.Config().Grace + 100*time.Millisecond
+	}
+	return opts
+}
+
+// reconcileAccount reconciles one account (consistentReading).
 func (m *Manager) reconcileAccount(ctx context.Context, ukey string, opts ReconcileOptions) AccountReport {
+	r, err := m.consistentReading(ctx, ukey, opts)
+	if err != nil {
+		return AccountReport{UKey: ukey, LockError: err.Error()}
+	}
+	return r.report
+}
+
+// accountReading is one consistent reading of an account: its report, and
+// the logs it counted, each with its run's decision and whether the
+// log's entry was pending on the account.
+type accountReading struct {
+	report  AccountReport
+	logs    []*LogRecord
+	fates   []Decision
+	pending []bool
+}
+
+// consistentReading reads an account as of one moment, retrying when its
+// lock is lost mid-read (the prototype could then report a false
+// imbalance) or busy.
+func (m *Manager) consistentReading(ctx context.Context, ukey string, opts ReconcileOptions) (*accountReading, error) {
 	bo := m.backoffer("reconcile " + ukey)
 	bo.SetBudget(reconcileTries)
 	for {
-		a, err := m.reconcileOnce(ctx, ukey, opts)
+		r, err := m.reconcileOnce(ctx, ukey, opts)
 		if err == nil {
-			return a
+			return r, nil
 		}
 		// A lost lock, or a release whose outcome is unknown, voids the
 		// reading: the account may have changed while it was taken.
 		retry := errors.Is(err, lock.ErrLockLost) || errors.Is(err, lock.ErrReleaseUnknown) ||
 			errors.Is(err, lock.ErrHeld) || errors.Is(err, lock.ErrWaitTooLong)
 		if !retry || bo.Backoff(ctx, err) != nil {
-			return AccountReport{UKey: ukey, LockError: err.Error()}
+			return nil, err
 		}
 	}
 }
@@ -200,12 +226,13 @@ const reconcileTries = 5
 // reconcileOnce takes one consistent reading of an account: its balance
 // and pending entries (read with its lock), its logs, then a fenced
 // release that proves nothing changed the account meanwhile.
-func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts ReconcileOptions) (AccountReport, error) {
-	a := AccountReport{UKey: ukey}
+func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts ReconcileOptions) (*accountReading, error) {
+	r := &accountReading{report: AccountReport{UKey: ukey}}
+	a := &r.report
 	lk, err := m.locker.Acquire(ctx, ukey, "rcn-"+m.newID(), lock.WithoutPending(),
 		lock.WithOps(as.GetBinOp(BinBalance), as.GetBinOp(lock.BinPending)), lock.WithMaxWait(opts.LockWait), lock.WithTTL(maintenanceLockTTL))
 	if err != nil {
-		return a, err
+		return nil, err
 	}
 	bal, _ := toInt64(lk.Record[BinBalance])
 	a.Balance = bal
@@ -216,7 +243,7 @@ func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts Reconcile
 	logs, err := m.accountLogs(ctx, ukey)
 	if err != nil {
 		_, _ = m.locker.Release(ctx, lk)
-		return a, err
+		return nil, err
 	}
 	primaries := map[string]*LogRecord{} // by txnid, read at most once
 	for _, l := range logs {
@@ -229,21 +256,22 @@ func (m *Manager) reconcileOnce(ctx context.Context, ukey string, opts Reconcile
 			if !ok {
 				if p, err = m.primaryOf(ctx, l); err != nil {
 					_, _ = m.locker.Release(ctx, lk)
-					return a, err
+					return nil, err
 				}
 				primaries[l.TxnID] = p
 			}
 			fate = Fate(l, p)
 		}
-		countLog(&a, l, entry, fate)
+		countLog(a, l, entry, fate)
+		r.logs, r.fates, r.pending = append(r.logs, l), append(r.fates, fate), append(r.pending, entry)
 	}
 	// The release is fenced: if anything changed the account while we
 	// read its logs, the reading is void and is done again.
 	if _, err := m.locker.Release(ctx, lk); err != nil {
-		return a, err
+		return nil, err
 	}
 	a.Balanced = a.Balance == a.Logged
-	return a, nil
+	return r, nil
 }
 
 // accountLogs returns the logs of an account, found through the secondary
