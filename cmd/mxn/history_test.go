@@ -70,3 +70,37 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// xfer --or runs alternatives until one commits; rerunning the request
+// (same --txnid) finds that one and commits nothing more; no alternative
+// possible exits 1.
+func TestXferAlternatives(t *testing.T) {
+	t.Parallel()
+	set := []string{"-s", "xor"}
+	mustMxn(t, append(set, "init", "--records", "3")...)
+	type out struct {
+		Committed    int `json:"committed"`
+		Alternatives []struct {
+			Outcome string `json:"outcome"`
+		} `json:"alternatives"`
+	}
+	args := append(set, "xfer", "--txnid", "pay1", "--legs", "usr0=-10,nosuch=10", "--or", "usr1=-10,usr2=10", "--or", "usr2=1")
+	for i := 0; i < 2; i++ {
+		var o out
+		if err := json.Unmarshal([]byte(mustMxn(t, args...)), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Committed != 2 || len(o.Alternatives) != 2 || o.Alternatives[1].Outcome != "committed" {
+			t.Errorf("run %d: %+v", i, o)
+		}
+	}
+	if res := mxn(t, append(set, "xfer", "--legs", "x=-1", "--or", "y=1")...); res.code != exitError || !strings.Contains(res.stderr, "no alternative committed") {
+		t.Errorf("no alternative: exit %d %q", res.code, res.stderr)
+	}
+	if res := mxn(t, append(set, "xfer", "--legs", "usr0=1", "--or", "usr1")...); res.code != exitUsage || !strings.Contains(res.stderr, "--or") {
+		t.Errorf("bad --or: exit %d %q", res.code, res.stderr)
+	}
+	if res := mxn(t, append(set, "rcn")...); res.code != 0 || !strings.Contains(res.stdout, `"balanced":3`) {
+		t.Errorf("rcn after alternatives: exit %d %s", res.code, res.stdout)
+	}
+}

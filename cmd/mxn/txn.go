@@ -80,6 +80,7 @@ and release the lock in one write.
 func newXferCmd() *cobra.Command {
 	var lf lockFlags
 	var legs, from, to string
+	var or []string
 	cmd := &cobra.Command{
 		Use:   "xfer",
 		Short: "Transfer between accounts, all-or-nothing",
@@ -90,7 +91,8 @@ leg in that order is the commit point.
 
 ` + txnOutputHelp,
 		Example: `  mxn xfer --from usr0 --to usr1 --amt 25
-  mxn xfer --legs usr0=-10,usr1=4,usr2=6`,
+  mxn xfer --legs usr0=-10,usr1=4,usr2=6
+  mxn xfer --legs eur0=-10,shop=10 --or usd0=-11,shop=10 --or failed=1`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := lf.validate(); err != nil {
 				return err
@@ -107,6 +109,19 @@ leg in that order is the commit point.
 			if err != nil {
 				return err
 			}
+			if len(or) > 0 {
+				alts := [][]txn.Leg{ls}
+				for _, o := range or {
+					l, err := transferLegs(o, "", "", 0)
+					if err != nil {
+						return usageErrorf("--or: %v", err)
+					}
+					alts = append(alts, l)
+				}
+				return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
+					return runFirst(cmd, c, cfg, &lf, id, alts)
+				})
+			}
 			return withClient(cmd, func(c as.ClientIfc, cfg *globalConfig) error {
 				return runOne(cmd, c, cfg, &lf, id, ls)
 			})
@@ -115,6 +130,7 @@ leg in that order is the commit point.
 	cmd.Flags().StringVar(&legs, "legs", "", `legs as "ukey=amt,ukey=amt,..."`)
 	cmd.Flags().StringVar(&from, "from", "", "account debited by --amt")
 	cmd.Flags().StringVar(&to, "to", "", "account credited by --amt")
+	cmd.Flags().StringArrayVar(&or, "or", nil, `an alternative ("ukey=amt,..."), tried in order if the ones before do not commit; at most one ever commits (--txnid names the request)`)
 	addLockFlags(cmd, &lf)
 	return cmd
 }
@@ -187,6 +203,40 @@ func runOne(cmd *cobra.Command, c as.ClientIfc, cfg *globalConfig, lf *lockFlags
 		cfg.Log.Errf("print result: %v", err)
 	}
 	return outcomeError(cfg, &out, runErr)
+}
+
+// runFirst runs alternatives in order until one commits (txn.RunFirst)
+// and prints the result as one JSON line: the request, the committed
+// alternative (1-based, 0 for none) and each alternative tried. Exit 0
+// when one committed, 1 when none did, 3 when one is in doubt.
+func runFirst(cmd *cobra.Command, c as.ClientIfc, cfg *globalConfig, lf *lockFlags, request string, alts [][]txn.Leg) error {
+	m, _, err := newManager(c, cfg, lf)
+	if err != nil {
+		return err
+	}
+	res, runErr := m.RunFirst(cmd.Context(), request, alts...)
+	if res == nil {
+		return usageErrorf("%v", runErr)
+	}
+	out := struct {
+		*txn.FirstResult
+		Committed int    `json:"committed"`
+		Error     string `json:"error,omitempty"`
+	}{FirstResult: res, Committed: res.Committed + 1}
+	if runErr != nil {
+		out.Error = oneLine(runErr)
+	}
+	if err := printJSON(cfg.Stdout, out); err != nil {
+		cfg.Log.Errf("print result: %v", err)
+	}
+	switch {
+	case runErr == nil:
+		return nil
+	case res.InDoubt:
+		return codedError{exitInDoubt, fmt.Errorf("request %s: an alternative is in doubt: %w", request, runErr), []string{
+			"Rerun the same command with --txnid " + request + ": it resumes and never commits two alternatives."}}
+	}
+	return codedError{exitError, fmt.Errorf("request %s: no alternative committed", request), nil}
 }
 
 // outcomeError turns a transaction's outcome into the command's error: nil
