@@ -65,6 +65,12 @@ func JobOutcome(job *batchv1.Job, pods []corev1.Pod) Outcome {
 		if deleted := deletedPod(pods); deleted != nil {
 			return Outcome{Finished: true, Message: podGone(deleted)}
 		}
+		if len(pods) > 0 {
+			// Complete, and its pod is there but not terminated yet as
+			// seen: Jobs and pods come from two caches, and the Job's
+			// update can be seen first. Its report is on its way.
+			return Outcome{Message: "complete; waiting to see its pod's report"}
+		}
 		return Outcome{Finished: true, Message: "no report: the worker's pod is gone"}
 	}
 

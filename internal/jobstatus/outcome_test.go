@@ -202,6 +202,11 @@ func TestJobOutcome(t *testing.T) {
 			pods:     []corev1.Pod{pod("p", exited(0, good, 1))},
 			finished: true, succeeded: true, report: true,
 		},
+		"complete, its pod not seen terminated yet (two caches)": {
+			job:     job(ptr(int32(0)), 0, cond(batchv1.JobComplete, "", "")),
+			pods:    []corev1.Pod{pod("p")}, // running, as the pod cache still says
+			message: "complete; waiting to see its pod's report",
+		},
 		"complete but the pod is gone": {
 			job:      job(ptr(int32(0)), 0, cond(batchv1.JobComplete, "", "")),
 			finished: true, message: "no report: the worker's pod is gone",
