@@ -2,9 +2,15 @@ package txn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
+
+	as "github.com/aerospike/aerospike-client-go/v7"
 
 	"github.com/mxnlabs/mxn/pkg/lock"
 )
@@ -76,16 +82,23 @@ func (m *Manager) RunFirst(ctx context.Context, request string, alternatives ...
 		}
 		canon[i] = c
 	}
+	if err := m.bindRequest(ctx, request, canon); err != nil {
+		return nil, err
+	}
 	res := &FirstResult{Request: request, Committed: -1}
 	for i, legs := range canon {
 		alt := Alternative{TxnID: AlternativeTxnID(request, i), Legs: legs}
 		d, err := m.alternativeFate(ctx, alt.TxnID, legs[0].UKey)
+		ran := false
 		if err == nil && d == Undecided {
 			// Never claimed: run it. Whatever it reports, its primary is
-			// then decided below before anything else is tried.
+			// then decided below before anything else is tried; this run
+			// is over, so a pending primary is aborted at once.
+			ran = true
 			alt.Run, err = m.Run(ctx, alt.TxnID, legs...)
 			alt.Outcome = OutcomeOf(err)
 			if err == nil {
+				alt.Outcome = alt.Run.Outcome
 				res.Committed = i
 				res.Alternatives = append(res.Alternatives, alt)
 				return res, nil
@@ -94,20 +107,29 @@ func (m *Manager) RunFirst(ctx context.Context, request string, alternatives ...
 			d, err = m.decideAlternative(ctx, alt.TxnID, legs[0].UKey)
 		}
 		if err != nil {
-			alt.Outcome, alt.Error = OutcomeInDoubt, err.Error()
+			alt.Outcome = OutcomeInDoubt
+			alt.Error = strings.TrimPrefix(alt.Error+"; ", "; ") + "then deciding it: " + err.Error()
 			res.Alternatives = append(res.Alternatives, alt)
 			res.InDoubt = true
 			return res, &Error{TxnID: alt.TxnID, Outcome: OutcomeInDoubt, Step: "decide alternative", Cause: err}
 		}
-		if d == Committed {
-			if !alt.Outcome.IsCommitted() {
-				alt.Outcome, alt.Error = OutcomeCommitted, ""
+		switch {
+		case d == Committed:
+			// Committed by an earlier call of the request (Run nil), or
+			// by this call's run whose reply was lost: then what it did
+			// not apply is left for cleanup.
+			alt.Outcome, alt.Error = OutcomeCommitted, ""
+			if ran && (alt.Run == nil || alt.Run.Applied < len(legs)) {
+				alt.Outcome = OutcomeCommittedUnapplied
 			}
 			res.Committed = i
 			res.Alternatives = append(res.Alternatives, alt)
 			return res, nil
-		}
-		if alt.Outcome == "" {
+		case ran && alt.Outcome == OutcomeInDoubt:
+			alt.Outcome = OutcomeAborted // decided so at its primary; the run's error says why
+		case ran:
+			// The run's own final outcome (no-account, conflict, ...) says why.
+		default:
 			alt.Outcome, alt.Error = OutcomeAborted, "decided aborted by an earlier call of the request"
 		}
 		res.Alternatives = append(res.Alternatives, alt)
@@ -118,15 +140,34 @@ func (m *Manager) RunFirst(ctx context.Context, request string, alternatives ...
 // alternativeFate reads alternative txnid's primary log at ukey: its
 // run's decision, or Undecided if it was never claimed; a pending primary
 // is decided (decideAlternative) first.
+//
+// A pending primary younger than the sweep age belongs to a run that may
+// be live (another call of the request, e.g. a client's retry while its
+// first call still runs): it is left to finish, and read again, rather
+// than aborted; otherwise two callers could abort each other's
+// alternatives, the last one included.
 func (m *Manager) alternativeFate(ctx context.Context, txnid, primary string) (Decision, error) {
-	p, err := m.readLog(ctx, primary, txnid)
-	if err != nil || p == nil {
-		return Undecided, err
+	lc := m.locker.Config()
+	age := DefaultSweepAge(lc.TTL, lc.Grace)
+	for {
+		p, err := m.readLog(ctx, primary, txnid)
+		if err != nil || p == nil {
+			return Undecided, err
+		}
+		if !p.IsPrimary() {
+			return Undecided, fmt.Errorf("log %s:%s is not the primary of alternative %s: the request id was used for other transactions", primary, txnid, txnid)
+		}
+		if d := Fate(p, p); d != Undecided {
+			return d, nil
+		}
+		if !oldEnough(p, m.cfg.Clock.Now(), age) {
+			if err := m.cfg.Clock.Sleep(ctx, min(age/20, time.Second)); err != nil {
+				return Undecided, err
+			}
+			continue
+		}
+		return m.decideAlternative(ctx, txnid, primary)
 	}
-	if d := Fate(p, p); d != Undecided {
-		return d, nil
-	}
-	return m.decideAlternative(ctx, txnid, primary)
 }
 
 // decideAlternative makes alternative txnid decided at its primary log:
@@ -146,6 +187,8 @@ func (m *Manager) decideAlternative(ctx context.Context, txnid, primary string) 
 		switch {
 		case err != nil:
 			return Undecided, err
+		case p != nil && !p.IsPrimary():
+			return Undecided, fmt.Errorf("log %s:%s is not the primary of alternative %s: the request id was used for other transactions", primary, txnid, txnid)
 		case p != nil && Fate(p, p) != Undecided:
 			return Fate(p, p), nil
 		case p != nil:
@@ -161,6 +204,61 @@ func (m *Manager) decideAlternative(ctx context.Context, txnid, primary string) 
 		// Created meanwhile, in doubt, busy or not sent: read again.
 		if err := bo.Backoff(ctx, werr); err != nil {
 			return Undecided, err
+		}
+	}
+}
+
+// RequestSetName is the set of the request records of RunFirst, beside
+// the account set (not in the log set, which audits scan).
+func RequestSetName(set string) string { return set + "req" }
+
+// ErrRequestReused is matched (errors.Is) by RunFirst's error when the
+// request id was made before with other alternatives.
+var ErrRequestReused = errors.New("request id already used with other alternatives")
+
+// bindRequest ties request to its alternatives: a request record, created
+// once (create-only), holds a digest of the canonical alternatives, and a
+// call with other alternatives (another order, other legs or amounts) is
+// refused before it touches anything. Without it a rerun with reordered
+// alternatives would look for alternative i's primary at another key and
+// could commit a second alternative.
+func (m *Manager) bindRequest(ctx context.Context, request string, alts [][]Leg) error {
+	h := sha256.New()
+	for _, legs := range alts {
+		fmt.Fprintf(h, "%s|", formatLegs(legs))
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	key, err := as.NewKey(m.cfg.Namespace, RequestSetName(m.cfg.Set), request)
+	if err != nil {
+		return fmt.Errorf("request %s: %w", request, err)
+	}
+	wp := m.cfg.writePolicy()
+	wp.RecordExistsAction = as.CREATE_ONLY
+	wp.SendKey = true
+	bo := m.backoffer("bind request " + request)
+	for {
+		werr := m.client.Put(wp, key, as.BinMap{"alts": digest, "n": len(alts), LogTime: m.cfg.Clock.Now().UnixMilli()})
+		c := lock.Classify(werr)
+		switch c {
+		case lock.OK:
+			return nil
+		case lock.Fatal:
+			return fmt.Errorf("request %s: record it: %w", request, werr)
+		}
+		if c == lock.Conflict || c == lock.InDoubt {
+			rec, err := m.get(ctx, key)
+			if err != nil {
+				return fmt.Errorf("request %s: read it: %w", request, err)
+			}
+			if rec != nil {
+				if got, _ := rec.Bins["alts"].(string); got != digest {
+					return fmt.Errorf("request %s: %w", request, ErrRequestReused)
+				}
+				return nil
+			}
+		}
+		if err := bo.Backoff(ctx, werr); err != nil {
+			return fmt.Errorf("request %s: record it: %w", request, err)
 		}
 	}
 }
