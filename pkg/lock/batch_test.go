@@ -53,18 +53,21 @@ func TestTryAcquireAll(t *testing.T) {
 	}
 }
 
-// lostBatchReply applies a batch and loses its reply: every record is left
-// unanswered (NO_RESPONSE, not marked in doubt, as the client leaves it)
-// and the call fails in doubt.
-type lostBatchReply struct{ lock.Client }
+// unansweredBatch applies a batch and loses its reply: every record is
+// left unanswered (NO_RESPONSE, not marked in doubt, as the client leaves
+// it) and the call fails with err.
+type unansweredBatch struct {
+	lock.Client
+	err as.Error
+}
 
-func (c lostBatchReply) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
+func (c unansweredBatch) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
 	_ = c.Client.BatchOperate(p, recs)
 	for _, r := range recs {
 		br := r.BatchRec()
 		br.ResultCode, br.Record, br.InDoubt, br.Err = types.NO_RESPONSE, nil, false, nil
 	}
-	return &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true}
+	return c.err
 }
 
 // TestTryAcquireAllReplyLost: records of a batch whose reply was lost are
@@ -74,7 +77,8 @@ func TestTryAcquireAllReplyLost(t *testing.T) {
 	f := newFixture(t)
 	f.account(t, "a", 0)
 	f.account(t, "b", 0)
-	l := lock.New(lostBatchReply{f.env.Client}, lock.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock})
+	lost := unansweredBatch{f.env.Client, &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true}}
+	l := lock.New(lost, lock.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock})
 	locks, errs := l.TryAcquireAll(context.Background(), []string{"a", "b"}, "t1")
 	for i := range locks {
 		if errs[i] != nil || locks[i] == nil {
@@ -86,22 +90,6 @@ func TestTryAcquireAllReplyLost(t *testing.T) {
 	}
 }
 
-// lostBatchOnTwoNodes applies a batch and reports what the client returns
-// when the batch spans two nodes, one of which applied its part and timed
-// out (in doubt) while the other failed before sending (not in doubt) and
-// finished last: its error is the outermost, the in-doubt one chained
-// behind it; the records stay unanswered.
-type lostBatchOnTwoNodes struct{ lock.Client }
-
-func (c lostBatchOnTwoNodes) BatchOperate(p *as.BatchPolicy, recs []as.BatchRecordIfc) as.Error {
-	_ = c.Client.BatchOperate(p, recs)
-	for _, r := range recs {
-		br := r.BatchRec()
-		br.ResultCode, br.Record, br.InDoubt, br.Err = types.NO_RESPONSE, nil, false, nil
-	}
-	return txntest.NodeChain(&as.AerospikeError{ResultCode: types.NETWORK_ERROR}, &as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true})
-}
-
 // TestTryAcquireAllInDoubtBehindNotSent: the error's whole chain counts
 // (lock.MayHaveBeenSent): records left unanswered by a batch whose
 // outermost error says "not sent" are in doubt when a chained node error
@@ -110,7 +98,12 @@ func TestTryAcquireAllInDoubtBehindNotSent(t *testing.T) {
 	f := newFixture(t)
 	f.account(t, "a", 0)
 	f.account(t, "b", 0)
-	l := lock.New(lostBatchOnTwoNodes{f.env.Client}, lock.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock})
+	// Over two nodes: one applied its part and timed out (in doubt), the
+	// other failed before sending (not in doubt) and finished last, so its
+	// error is the outermost, the in-doubt one chained behind it.
+	twoNodes := unansweredBatch{f.env.Client, txntest.NodeChain(&as.AerospikeError{ResultCode: types.NETWORK_ERROR},
+		&as.AerospikeError{ResultCode: types.TIMEOUT, InDoubt: true})}
+	l := lock.New(twoNodes, lock.Config{Namespace: f.env.Namespace, Set: f.set, Clock: f.clock})
 	locks, errs := l.TryAcquireAll(context.Background(), []string{"a", "b"}, "t1")
 	for i := range locks {
 		if errs[i] != nil || locks[i] == nil {

@@ -93,31 +93,44 @@ func TestCrashPointsPartialBatches(t *testing.T) {
 			f := newFixture(t)
 			ukeys := ukeysOf(len(sh.amts))
 			f.fund(t, ukeys)
-			batches := 0
-			for k := int64(1); k <= 4; k++ {
-				// A probe with every record sent finds which calls are batches.
-				probe := txntest.NewPartialBatchClient(f.env.Client, k, ^uint64(0), txntest.BatchRefused)
-				if _, err := f.manager(probe, 1).Run(context.Background(), txn.NewTxnID(), legsOf(sh.amts)...); err != nil {
-					t.Fatal(err)
-				}
-				if !probe.Hit.Load() {
-					continue
-				}
-				batches++
-				size := probe.Size.Load()
-				for subset := uint64(0); subset < 1<<size; subset++ {
-					for _, fault := range txntest.BatchFaults {
-						t.Run(fmt.Sprintf("call %d of %d records, sent %0*b, %s", k, size, size, subset, fault), func(t *testing.T) {
-							f.crashCase(t, ukeys, sh.amts, txntest.NewPartialBatchClient(f.env.Client, k, subset, fault), k)
-						})
-					}
-				}
-			}
-			if batches != 3 {
+			if batches := f.breakEveryBatch(t, ukeys, sh.amts, 1, 4, nil); batches != 3 {
 				t.Errorf("found %d batch calls, want 3 (claim, lock, apply)", batches)
 			}
 		})
 	}
+}
+
+// breakEveryBatch finds the batch calls among calls from..to of the
+// transfer amts (a probe sends each whole), and for each runs crashCaseOn
+// for every subset of its records and every BatchFault. first, if not nil,
+// wraps the client first (a fault that sends the run down a failure path).
+// It returns the number of batch calls found.
+func (f *fixture) breakEveryBatch(t *testing.T, ukeys []string, amts map[string]int64, from, to int64, first func(txn.Client) *txntest.PartialBatchClient) int {
+	t.Helper()
+	base := func() txn.Client {
+		if first == nil {
+			return f.env.Client
+		}
+		return first(f.env.Client)
+	}
+	batches := 0
+	for k := from; k <= to; k++ {
+		probe := txntest.NewPartialBatchClient(base(), k, ^uint64(0), txntest.BatchRefused)
+		_, _ = f.manager(probe, 1).Run(context.Background(), txn.NewTxnID(), legsOf(amts)...)
+		if !probe.Hit.Load() {
+			continue
+		}
+		batches++
+		size := probe.Size.Load()
+		for subset := uint64(0); subset < 1<<size; subset++ {
+			for _, fault := range txntest.BatchFaults {
+				t.Run(fmt.Sprintf("call %d of %d records, sent %0*b, %s", k, size, size, subset, fault), func(t *testing.T) {
+					f.crashCaseOn(t, ukeys, amts, txntest.NewPartialBatchClient(base(), k, subset, fault), k)
+				})
+			}
+		}
+	}
+	return batches
 }
 
 func (f *fixture) crashCase(t *testing.T, ukeys []string, amts map[string]int64, crash txn.Client, k int64) {
@@ -197,25 +210,7 @@ func TestCrashPointsFailurePathBatches(t *testing.T) {
 				}
 			}
 			f.fund(t, ukeys)
-			batches := 0
-			for k := int64(3); k <= 8; k++ {
-				probe := txntest.NewPartialBatchClient(sc.first(f.env.Client), k, ^uint64(0), txntest.BatchRefused)
-				_, _ = f.manager(probe, 1).Run(context.Background(), txn.NewTxnID(), legsOf(amts)...)
-				if !probe.Hit.Load() {
-					continue
-				}
-				batches++
-				size := probe.Size.Load()
-				for subset := uint64(0); subset < 1<<size; subset++ {
-					for _, fault := range txntest.BatchFaults {
-						t.Run(fmt.Sprintf("call %d of %d records, sent %0*b, %s", k, size, size, subset, fault), func(t *testing.T) {
-							c := txntest.NewPartialBatchClient(sc.first(f.env.Client), k, subset, fault)
-							f.crashCaseOn(t, ukeys, amts, c, k)
-						})
-					}
-				}
-			}
-			if batches == 0 {
+			if batches := f.breakEveryBatch(t, ukeys, amts, 3, 8, sc.first); batches == 0 {
 				t.Fatal("the failure path sent no batch to break")
 			}
 		})
