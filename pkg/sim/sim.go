@@ -657,8 +657,12 @@ func (w *world) reconcilerActor(ctx context.Context, a *actor, m *txn.Manager) {
 		if i > 0 {
 			w.sleep(ctx, a, 50*time.Millisecond, 600*time.Millisecond)
 		}
-		w.s.logf(a.name, "reconcile round %d", i+1)
-		rep, err := m.Reconcile(ctx, txn.ReconcileOptions{Concurrency: 1, KeepBalanced: true})
+		// Both paths, drawn per round: the scan-first one proves quiet
+		// accounts without locks, so the exact path (lock, query, fenced
+		// release) would otherwise run only for the busy ones.
+		mode := []txn.ReconcileMode{txn.ReconcileScanFirst, txn.ReconcileExact}[a.rng.Intn(2)]
+		w.s.logf(a.name, "reconcile round %d (%s)", i+1, mode)
+		rep, err := m.Reconcile(ctx, txn.ReconcileOptions{Concurrency: 1, KeepBalanced: true, Mode: mode})
 		if rep == nil {
 			w.s.logf(a.name, "reconcile round %d -> err=%s", i+1, w.sanitize(err))
 			continue
