@@ -9,6 +9,7 @@ import (
 
 	as "github.com/aerospike/aerospike-client-go/v7"
 
+	"github.com/mxnlabs/mxn/pkg/lock"
 	"github.com/mxnlabs/mxn/pkg/txn"
 )
 
@@ -200,7 +201,7 @@ func (c *Client) Operate(policy *as.WritePolicy, key *as.Key, ops ...*as.Operati
 	}
 	k := &call{kind: kindOperate, key: key, wp: policy, ops: ops, write: sh.write, respondAll: sh.respondAll}
 	if sh.write {
-		k.recs = []as.BatchRecordIfc{as.NewBatchWrite(batchWritePolicy(p), key, ops...)}
+		k.recs = []as.BatchRecordIfc{as.NewBatchWrite(lock.BatchWritePolicyOf(p), key, ops...)}
 	} else {
 		k.recs = []as.BatchRecordIfc{as.NewBatchReadOps(batchReadPolicy(&p.BasePolicy), key, ops...)}
 	}
@@ -255,7 +256,7 @@ func (c *Client) Put(policy *as.WritePolicy, key *as.Key, binMap as.BinMap) as.E
 		ops[i] = as.PutOp(as.NewBin(n, binMap[n]))
 	}
 	k := &call{kind: kindPut, key: key, wp: policy, binMap: binMap, write: true,
-		recs: []as.BatchRecordIfc{as.NewBatchWrite(batchWritePolicy(p), key, ops...)}}
+		recs: []as.BatchRecordIfc{as.NewBatchWrite(lock.BatchWritePolicyOf(p), key, ops...)}}
 	c.do(k, &p.BasePolicy, nil)
 	return k.err
 }
@@ -318,20 +319,6 @@ func (c *Client) CreateIndex(policy *as.WritePolicy, namespace, setName, indexNa
 func batchReadPolicy(p *as.BasePolicy) *as.BatchReadPolicy {
 	return &as.BatchReadPolicy{FilterExpression: p.FilterExpression, ReadModeAP: p.ReadModeAP,
 		ReadModeSC: p.ReadModeSC, ReadTouchTTLPercent: p.ReadTouchTTLPercent}
-}
-
-// batchWritePolicy carries exactly a WritePolicy's per-record semantics.
-func batchWritePolicy(p *as.WritePolicy) *as.BatchWritePolicy {
-	return &as.BatchWritePolicy{
-		FilterExpression:   p.FilterExpression,
-		RecordExistsAction: p.RecordExistsAction,
-		CommitLevel:        p.CommitLevel,
-		GenerationPolicy:   p.GenerationPolicy,
-		Generation:         p.Generation,
-		Expiration:         p.Expiration,
-		DurableDelete:      p.DurableDelete,
-		SendKey:            p.SendKey,
-	}
 }
 
 func dedupe(s []string) []string {

@@ -140,18 +140,12 @@ func recordError(br *as.BatchRecord, berr as.Error) as.Error {
 	return &as.AerospikeError{ResultCode: br.ResultCode, InDoubt: br.InDoubt}
 }
 
-// batchWritePolicy is the per-record policy of the batched first try: the
-// base write policy's per-record fields, UPDATE_ONLY (a lock needs its
-// account).
+// batchWritePolicy is the per-record policy of the batched first try:
+// tryCreate's, UPDATE_ONLY (a lock needs its account).
 func (l *Locker) batchWritePolicy() *as.BatchWritePolicy {
-	base := l.cfg.WritePolicy
-	p := as.NewBatchWritePolicy()
-	p.RecordExistsAction = as.UPDATE_ONLY
-	p.CommitLevel = base.CommitLevel
-	p.DurableDelete = base.DurableDelete
-	p.SendKey = base.SendKey
-	p.Expiration = base.Expiration
-	return p
+	wp := *l.cfg.WritePolicy
+	wp.RecordExistsAction = as.UPDATE_ONLY
+	return BatchWritePolicyOf(&wp)
 }
 
 // batchPolicy carries the base write policy's timeouts; no client retries
@@ -187,8 +181,7 @@ func (l *Locker) ReleaseAll(ctx context.Context, locks []*Lock, ops func(i int) 
 	}
 	recs := make([]as.BatchRecordIfc, 0, len(locks)+len(extra))
 	for i, lk := range locks {
-		p := BatchReleasePolicy(lk)
-		p.CommitLevel, p.DurableDelete = l.cfg.WritePolicy.CommitLevel, l.cfg.WritePolicy.DurableDelete
+		p := BatchWritePolicyOf(ReleasePolicy(l.cfg.WritePolicy, lk))
 		recs = append(recs, as.NewBatchWrite(p, lk.Key, ReleaseOps(lk, opsOf(i)...)...))
 	}
 	recs = append(recs, extra...)

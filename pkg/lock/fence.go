@@ -42,12 +42,18 @@ func ReleasePolicy(base *as.WritePolicy, lk *Lock) *as.WritePolicy {
 	return &wp
 }
 
-// BatchReleasePolicy is ReleasePolicy for a record of a batch.
-func BatchReleasePolicy(lk *Lock) *as.BatchWritePolicy {
-	p := as.NewBatchWritePolicy()
-	p.GenerationPolicy = as.EXPECT_GEN_EQUAL
-	p.Generation = lk.Generation
-	p.FilterExpression = FenceExpression(lk)
-	p.RecordExistsAction = as.UPDATE_ONLY
-	return p
+// BatchWritePolicyOf is the per-record part of a write policy, for the
+// same write sent as a record of a batch (the batch-level part: timeouts,
+// retries, is the batch policy's).
+func BatchWritePolicyOf(p *as.WritePolicy) *as.BatchWritePolicy {
+	return &as.BatchWritePolicy{
+		FilterExpression:   p.FilterExpression,
+		RecordExistsAction: p.RecordExistsAction,
+		CommitLevel:        p.CommitLevel,
+		GenerationPolicy:   p.GenerationPolicy,
+		Generation:         p.Generation,
+		Expiration:         p.Expiration,
+		DurableDelete:      p.DurableDelete,
+		SendKey:            p.SendKey,
+	}
 }

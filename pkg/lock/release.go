@@ -67,7 +67,7 @@ func (l *Locker) release(ctx context.Context, lk *Lock, inDoubt bool, ops ...*as
 }
 
 // ReleaseOps returns the operations that release lk (to be sent with
-// ReleasePolicy or BatchReleasePolicy), followed by ops.
+// ReleasePolicy, or BatchWritePolicyOf it in a batch), followed by ops.
 func ReleaseOps(lk *Lock, ops ...*as.Operation) []*as.Operation {
 	all := []*as.Operation{as.PutOp(as.NewBin(BinLock, nil)), as.PutOp(as.NewBin(BinDeadline, nil))}
 	if lk.pending {

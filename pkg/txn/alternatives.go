@@ -155,7 +155,7 @@ func (m *Manager) alternativeFate(ctx context.Context, txnid, primary string) (D
 			return Undecided, err
 		}
 		if !p.IsPrimary() {
-			return Undecided, fmt.Errorf("log %s:%s is not the primary of alternative %s: the request id was used for other transactions", primary, txnid, txnid)
+			return Undecided, errNotPrimary(primary, txnid)
 		}
 		if d := Fate(p, p); d != Undecided {
 			return d, nil
@@ -188,7 +188,7 @@ func (m *Manager) decideAlternative(ctx context.Context, txnid, primary string) 
 		case err != nil:
 			return Undecided, err
 		case p != nil && !p.IsPrimary():
-			return Undecided, fmt.Errorf("log %s:%s is not the primary of alternative %s: the request id was used for other transactions", primary, txnid, txnid)
+			return Undecided, errNotPrimary(primary, txnid)
 		case p != nil && Fate(p, p) != Undecided:
 			return Fate(p, p), nil
 		case p != nil:
@@ -261,4 +261,10 @@ func (m *Manager) bindRequest(ctx context.Context, request string, alts [][]Leg)
 			return fmt.Errorf("request %s: record it: %w", request, err)
 		}
 	}
+}
+
+// errNotPrimary: the log at alternative txnid's primary key is not a
+// primary, so that txnid was run with other legs outside RunFirst (A9).
+func errNotPrimary(primary, txnid string) error {
+	return fmt.Errorf("log %s:%s is not the primary of alternative %s: the request id was used for other transactions", primary, txnid, txnid)
 }
