@@ -98,7 +98,7 @@ func (r *runState) foreign() string {
 func (r *runState) lockAll(ctx context.Context) error {
 	legs := r.res.Legs
 	if len(legs) == 1 || r.m.cfg.Unbatched {
-		return r.lockInOrder(ctx, 0)
+		return r.lockInOrder(ctx, 0, len(legs))
 	}
 	next := 0 // legs[:next] are locked, in r.locks
 	for try := 0; try < batchLockTries && len(legs)-next >= 2; try++ {
@@ -166,15 +166,10 @@ func (r *runState) lockBatch(ctx context.Context, from int) (int, error) {
 	return from + first, nil
 }
 
-// lockInOrder takes the locks of legs[from:to] (all the rest without to)
-// one by one in canonical order, after the run's locks on the legs before
-// from.
-func (r *runState) lockInOrder(ctx context.Context, from int, to ...int) error {
-	end := len(r.res.Legs)
-	if len(to) > 0 {
-		end = to[0]
-	}
-	for _, leg := range r.res.Legs[from:end] {
+// lockInOrder takes the locks of legs[from:to] one by one in canonical
+// order, after the run's locks on the legs before from.
+func (r *runState) lockInOrder(ctx context.Context, from, to int) error {
+	for _, leg := range r.res.Legs[from:to] {
 		lk, err := r.m.locker.Acquire(ctx, leg.UKey, r.txnid())
 		if err == nil && lk.Reentered {
 			// Another Acquire of this txnid holds it: not ours to use or
